@@ -1,0 +1,1711 @@
+/* op-canvas.c
+ *
+ * Copyright 2026 The Overpaint developers
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "op-canvas"
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "op-canvas-private.h"
+
+#define ZOOM_STEP G_SQRT2
+#define FIT_MARGIN 24.0
+#define CHECKER_SIZE 8.0
+#define SCROLL_STEP 48.0
+
+typedef enum
+{
+  TOOL_BRUSH,
+  TOOL_ERASER,
+  TOOL_RECTANGLE,
+  TOOL_LASSO,
+} Tool;
+
+static const char *tool_names[] = { "brush", "eraser", "rectangle", "lasso" };
+static const guint tool_keys[] = { GDK_KEY_b, GDK_KEY_e, GDK_KEY_r, GDK_KEY_l };
+
+typedef struct
+{
+  GdkTexture *picture;               /* shares the OpImage's pixels */
+  cairo_surface_t *picture_surface;  /* for nearest-neighbour zoom, made when needed */
+  GdkTexture *mask;                  /* NULL where the tile's mask is empty */
+  cairo_surface_t *mask_surface;
+  guint mask_dirty : 1;
+} Tile;
+
+struct _OpCanvas
+{
+  GtkWidget parent_instance;
+
+  /* Owned references */
+  OpDocument *document;
+  Tile *tiles;
+  GArray *lasso;          /* image-space x, y pairs */
+
+  int image_width;
+  int image_height;
+  int n_cols;
+  int n_rows;
+  guint n_dirty;
+
+  /* View: widget = image * zoom + offset */
+  double zoom;
+  double offset_x;
+  double offset_y;
+  gboolean fit;
+
+  /* Tool settings */
+  Tool tool;
+  double brush_size;
+  double brush_hardness;
+  double brush_opacity;
+  double brush_spacing;
+  OpMaskMode selection_mode;
+  GdkRGBA mask_color;
+  double mask_opacity;
+  gboolean mask_visible;
+
+  /* Interaction */
+  double pointer_x;
+  double pointer_y;
+  gboolean pointer_inside;
+  gboolean space_held;
+  gboolean panning;
+  gboolean tool_active;
+  double drag_start_x;
+  double drag_start_y;
+  double drag_offset_x;
+  double drag_offset_y;
+  double rect_x0, rect_y0, rect_x1, rect_y1;   /* image space */
+  double pinch_zoom;
+};
+
+enum {
+  PROP_0,
+  PROP_DOCUMENT,
+  PROP_ZOOM,
+  PROP_TOOL,
+  PROP_BRUSH_SIZE,
+  PROP_BRUSH_HARDNESS,
+  PROP_BRUSH_OPACITY,
+  PROP_BRUSH_SPACING,
+  PROP_SELECTION_MODE,
+  PROP_MASK_COLOR,
+  PROP_MASK_OPACITY,
+  PROP_MASK_VISIBLE,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (OpCanvas, op_canvas, GTK_TYPE_WIDGET)
+
+static GParamSpec *properties[N_PROPS];
+
+/* Tiles */
+
+static void
+tile_clear_mask (Tile *tile)
+{
+  g_clear_object (&tile->mask);
+  g_clear_pointer (&tile->mask_surface, cairo_surface_destroy);
+}
+
+static void
+free_tiles (OpCanvas *self)
+{
+  for (int i = 0; i < self->n_cols * self->n_rows; i++)
+    {
+      g_clear_object (&self->tiles[i].picture);
+      g_clear_pointer (&self->tiles[i].picture_surface, cairo_surface_destroy);
+      tile_clear_mask (&self->tiles[i]);
+    }
+  g_clear_pointer (&self->tiles, g_free);
+  self->n_cols = self->n_rows = 0;
+  self->n_dirty = 0;
+}
+
+static void
+tile_rect (OpCanvas *self,
+           int       col,
+           int       row,
+           OpRect   *r)
+{
+  r->x = col * OP_CANVAS_TILE;
+  r->y = row * OP_CANVAS_TILE;
+  r->width = MIN (OP_CANVAS_TILE, self->image_width - r->x);
+  r->height = MIN (OP_CANVAS_TILE, self->image_height - r->y);
+}
+
+static void
+mark_mask_dirty (OpCanvas     *self,
+                 const OpRect *rect)
+{
+  int c0, c1, r0, r1;
+
+  if (self->tiles == NULL || op_rect_is_empty (rect))
+    return;
+
+  c0 = MAX (0, rect->x / OP_CANVAS_TILE);
+  r0 = MAX (0, rect->y / OP_CANVAS_TILE);
+  c1 = MIN (self->n_cols - 1, (rect->x + rect->width - 1) / OP_CANVAS_TILE);
+  r1 = MIN (self->n_rows - 1, (rect->y + rect->height - 1) / OP_CANVAS_TILE);
+
+  for (int row = r0; row <= r1; row++)
+    for (int col = c0; col <= c1; col++)
+      {
+        Tile *tile = &self->tiles[row * self->n_cols + col];
+
+        if (!tile->mask_dirty)
+          {
+            tile->mask_dirty = TRUE;
+            self->n_dirty++;
+          }
+      }
+}
+
+static void
+mark_all_mask_dirty (OpCanvas *self)
+{
+  OpRect all = { 0, 0, self->image_width, self->image_height };
+
+  mark_mask_dirty (self, &all);
+}
+
+static GdkTexture *
+picture_tile_texture (OpCanvas *self,
+                      int       col,
+                      int       row)
+{
+  Tile *tile = &self->tiles[row * self->n_cols + col];
+  OpImage *image;
+  g_autoptr(GBytes) bytes = NULL;
+  const guint8 *start;
+  int stride;
+  OpRect r;
+
+  if (tile->picture != NULL)
+    return tile->picture;
+
+  /* The picture is immutable while shown, so tiles borrow its rows without copying. */
+  image = op_document_get_image (self->document);
+  stride = op_image_get_stride (image);
+  tile_rect (self, col, row, &r);
+  start = op_image_peek_data (image) + (gsize) r.y * stride + (gsize) r.x * 4;
+  bytes = g_bytes_new_with_free_func (start, (gsize) (r.height - 1) * stride + (gsize) r.width * 4,
+                                      (GDestroyNotify) op_image_unref, op_image_ref (image));
+  tile->picture = gdk_memory_texture_new (r.width, r.height, GDK_MEMORY_R8G8B8A8, bytes, stride);
+
+  return tile->picture;
+}
+
+static cairo_surface_t *
+surface_from_rgba (const guint8 *src,
+                   int           width,
+                   int           height,
+                   int           src_stride)
+{
+  cairo_surface_t *surface;
+  guint8 *dst;
+  int dst_stride;
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  dst = cairo_image_surface_get_data (surface);
+  dst_stride = cairo_image_surface_get_stride (surface);
+
+  for (int y = 0; y < height; y++)
+    {
+      const guint8 *s = src + (gsize) y * src_stride;
+      guint32 *d = (guint32 *) (dst + (gsize) y * dst_stride);
+
+      for (int x = 0; x < width; x++)
+        {
+          guint a = s[4 * x + 3];
+          guint r = (s[4 * x + 0] * a + 127) / 255;
+          guint g = (s[4 * x + 1] * a + 127) / 255;
+          guint b = (s[4 * x + 2] * a + 127) / 255;
+
+          d[x] = (a << 24) | (r << 16) | (g << 8) | b;
+        }
+    }
+  cairo_surface_mark_dirty (surface);
+
+  return surface;
+}
+
+static cairo_surface_t *
+picture_tile_surface (OpCanvas *self,
+                      int       col,
+                      int       row)
+{
+  Tile *tile = &self->tiles[row * self->n_cols + col];
+  OpImage *image;
+  int stride;
+  OpRect r;
+
+  if (tile->picture_surface != NULL)
+    return tile->picture_surface;
+
+  image = op_document_get_image (self->document);
+  stride = op_image_get_stride (image);
+  tile_rect (self, col, row, &r);
+  tile->picture_surface = surface_from_rgba (op_image_peek_data (image) +
+                                             (gsize) r.y * stride + (gsize) r.x * 4,
+                                             r.width, r.height, stride);
+
+  return tile->picture_surface;
+}
+
+/* Rebuilds one tile's tinted overlay from the mask; an empty tile gets no texture. */
+static void
+update_mask_tile (OpCanvas *self,
+                  int       col,
+                  int       row)
+{
+  Tile *tile = &self->tiles[row * self->n_cols + col];
+  OpMask *mask = op_document_get_mask (self->document);
+  const guint8 *coverage = op_mask_peek_data (mask);
+  g_autoptr(GBytes) bytes = NULL;
+  guint8 cr, cg, cb;
+  guint alpha_scale;
+  gboolean any = FALSE;
+  guint8 *rgba;
+  OpRect r;
+
+  tile_clear_mask (tile);
+  tile->mask_dirty = FALSE;
+  self->n_dirty--;
+
+  tile_rect (self, col, row, &r);
+  cr = (guint8) CLAMP (self->mask_color.red * 255.0 + 0.5, 0, 255);
+  cg = (guint8) CLAMP (self->mask_color.green * 255.0 + 0.5, 0, 255);
+  cb = (guint8) CLAMP (self->mask_color.blue * 255.0 + 0.5, 0, 255);
+  alpha_scale = (guint) (CLAMP (self->mask_opacity, 0.0, 1.0) * 256.0);
+
+  rgba = g_malloc ((gsize) r.width * r.height * 4);
+  for (int y = 0; y < r.height; y++)
+    {
+      const guint8 *s = coverage + (gsize) (r.y + y) * self->image_width + r.x;
+      guint8 *d = rgba + (gsize) y * r.width * 4;
+
+      for (int x = 0; x < r.width; x++)
+        {
+          d[4 * x + 0] = cr;
+          d[4 * x + 1] = cg;
+          d[4 * x + 2] = cb;
+          d[4 * x + 3] = (guint8) ((s[x] * alpha_scale) >> 8);
+          any |= s[x] != 0;
+        }
+    }
+
+  if (!any)
+    {
+      g_free (rgba);
+      return;
+    }
+
+  bytes = g_bytes_new_take (rgba, (gsize) r.width * r.height * 4);
+  tile->mask = gdk_memory_texture_new (r.width, r.height, GDK_MEMORY_R8G8B8A8, bytes,
+                                       r.width * 4);
+}
+
+static cairo_surface_t *
+mask_tile_surface (OpCanvas *self,
+                   Tile     *tile)
+{
+  int width, height;
+
+  if (tile->mask_surface != NULL || tile->mask == NULL)
+    return tile->mask_surface;
+
+  /* A memory texture made from our own buffer keeps it: read it back without copying. */
+  width = gdk_texture_get_width (tile->mask);
+  height = gdk_texture_get_height (tile->mask);
+  tile->mask_surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  gdk_texture_download (tile->mask, cairo_image_surface_get_data (tile->mask_surface),
+                        cairo_image_surface_get_stride (tile->mask_surface));
+  cairo_surface_mark_dirty (tile->mask_surface);
+
+  return tile->mask_surface;
+}
+
+static void
+visible_tiles (OpCanvas *self,
+               int      *c0,
+               int      *r0,
+               int      *c1,
+               int      *r1)
+{
+  double x0, y0, x1, y1;
+
+  op_canvas_widget_to_image (self, 0, 0, &x0, &y0);
+  op_canvas_widget_to_image (self, gtk_widget_get_width (GTK_WIDGET (self)),
+                             gtk_widget_get_height (GTK_WIDGET (self)), &x1, &y1);
+
+  *c0 = CLAMP ((int) floor (x0 / OP_CANVAS_TILE), 0, self->n_cols - 1);
+  *r0 = CLAMP ((int) floor (y0 / OP_CANVAS_TILE), 0, self->n_rows - 1);
+  *c1 = CLAMP ((int) floor (x1 / OP_CANVAS_TILE), 0, self->n_cols - 1);
+  *r1 = CLAMP ((int) floor (y1 / OP_CANVAS_TILE), 0, self->n_rows - 1);
+}
+
+guint
+_op_canvas_update_mask_tiles (OpCanvas *self,
+                              gboolean  all)
+{
+  int c0 = 0, r0 = 0, c1 = self->n_cols - 1, r1 = self->n_rows - 1;
+  guint n = 0;
+
+  if (self->tiles == NULL || self->n_dirty == 0)
+    return 0;
+
+  if (!all)
+    visible_tiles (self, &c0, &r0, &c1, &r1);
+
+  for (int row = r0; row <= r1; row++)
+    for (int col = c0; col <= c1; col++)
+      if (self->tiles[row * self->n_cols + col].mask_dirty)
+        {
+          update_mask_tile (self, col, row);
+          n++;
+        }
+
+  return n;
+}
+
+guint
+_op_canvas_get_n_dirty_tiles (OpCanvas *self)
+{
+  return self->n_dirty;
+}
+
+static void
+rebuild_tiles (OpCanvas *self)
+{
+  OpImage *image = NULL;
+
+  free_tiles (self);
+
+  if (self->document != NULL)
+    image = op_document_get_image (self->document);
+
+  if (image == NULL)
+    {
+      self->image_width = self->image_height = 0;
+      return;
+    }
+
+  self->image_width = op_image_get_width (image);
+  self->image_height = op_image_get_height (image);
+  self->n_cols = (self->image_width + OP_CANVAS_TILE - 1) / OP_CANVAS_TILE;
+  self->n_rows = (self->image_height + OP_CANVAS_TILE - 1) / OP_CANVAS_TILE;
+  self->tiles = g_new0 (Tile, self->n_cols * self->n_rows);
+  mark_all_mask_dirty (self);
+}
+
+/* View */
+
+static double
+fit_zoom (OpCanvas *self)
+{
+  double w = gtk_widget_get_width (GTK_WIDGET (self)) - 2 * FIT_MARGIN;
+  double h = gtk_widget_get_height (GTK_WIDGET (self)) - 2 * FIT_MARGIN;
+
+  if (self->image_width == 0 || w <= 0 || h <= 0)
+    return 1.0;
+
+  return CLAMP (MIN (w / self->image_width, h / self->image_height),
+                OP_CANVAS_ZOOM_MIN, OP_CANVAS_ZOOM_MAX);
+}
+
+static void
+apply_fit (OpCanvas *self)
+{
+  self->zoom = fit_zoom (self);
+  self->offset_x = round ((gtk_widget_get_width (GTK_WIDGET (self)) -
+                           self->image_width * self->zoom) / 2.0);
+  self->offset_y = round ((gtk_widget_get_height (GTK_WIDGET (self)) -
+                           self->image_height * self->zoom) / 2.0);
+}
+
+static double
+brush_radius_widget (OpCanvas *self)
+{
+  return self->brush_size / 2.0 * self->zoom;
+}
+
+static void
+fill_brush (OpCanvas *self,
+            OpBrush  *brush)
+{
+  brush->radius = MAX (0.5, self->brush_size / 2.0);
+  brush->hardness = self->brush_hardness;
+  brush->opacity = self->brush_opacity;
+  brush->spacing = self->brush_spacing;
+  brush->mode = self->tool == TOOL_ERASER ? OP_MASK_MODE_SUBTRACT : OP_MASK_MODE_ADD;
+}
+
+static void
+update_cursor (OpCanvas *self)
+{
+  const char *name = "crosshair";
+
+  if (self->panning)
+    name = "grabbing";
+  else if (self->space_held)
+    name = "grab";
+  else if (self->tool == TOOL_BRUSH || self->tool == TOOL_ERASER)
+    name = "none";
+
+  gtk_widget_set_cursor_from_name (GTK_WIDGET (self), name);
+}
+
+/* Snapshot */
+
+static void
+snapshot_checkerboard (OpCanvas          *self,
+                       GtkSnapshot       *snapshot,
+                       const graphene_rect_t *area)
+{
+  static const GdkRGBA light = { 0.80, 0.80, 0.80, 1.0 };
+  static const GdkRGBA dark = { 0.62, 0.62, 0.62, 1.0 };
+
+  gtk_snapshot_push_repeat (snapshot, area,
+                            &GRAPHENE_RECT_INIT (area->origin.x, area->origin.y,
+                                                 2 * CHECKER_SIZE, 2 * CHECKER_SIZE));
+  gtk_snapshot_append_color (snapshot, &light,
+                             &GRAPHENE_RECT_INIT (area->origin.x, area->origin.y,
+                                                  2 * CHECKER_SIZE, 2 * CHECKER_SIZE));
+  gtk_snapshot_append_color (snapshot, &dark,
+                             &GRAPHENE_RECT_INIT (area->origin.x + CHECKER_SIZE, area->origin.y,
+                                                  CHECKER_SIZE, CHECKER_SIZE));
+  gtk_snapshot_append_color (snapshot, &dark,
+                             &GRAPHENE_RECT_INIT (area->origin.x, area->origin.y + CHECKER_SIZE,
+                                                  CHECKER_SIZE, CHECKER_SIZE));
+  gtk_snapshot_pop (snapshot);
+}
+
+/* The widget rectangle a tile covers, its edges rounded to whole pixels: neighbours
+ * share edges exactly, so no seam shows between tiles at any zoom. */
+static graphene_rect_t
+tile_widget_rect (OpCanvas *self,
+                  const OpRect *r)
+{
+  double x0 = round (self->offset_x + r->x * self->zoom);
+  double y0 = round (self->offset_y + r->y * self->zoom);
+  double x1 = round (self->offset_x + (r->x + r->width) * self->zoom);
+  double y1 = round (self->offset_y + (r->y + r->height) * self->zoom);
+
+  return GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0);
+}
+
+/* At or below 100 %, textures (filtered by the renderer). */
+static void
+snapshot_tiles_textured (OpCanvas    *self,
+                         GtkSnapshot *snapshot,
+                         int c0, int r0, int c1, int r1)
+{
+  for (int row = r0; row <= r1; row++)
+    for (int col = c0; col <= c1; col++)
+      {
+        OpRect r;
+        graphene_rect_t bounds;
+
+        tile_rect (self, col, row, &r);
+        bounds = tile_widget_rect (self, &r);
+        gtk_snapshot_append_texture (snapshot, picture_tile_texture (self, col, row), &bounds);
+      }
+
+  if (self->mask_visible)
+    for (int row = r0; row <= r1; row++)
+      for (int col = c0; col <= c1; col++)
+        {
+          Tile *tile = &self->tiles[row * self->n_cols + col];
+          OpRect r;
+          graphene_rect_t bounds;
+
+          if (tile->mask == NULL)
+            continue;
+          tile_rect (self, col, row, &r);
+          bounds = tile_widget_rect (self, &r);
+          gtk_snapshot_append_texture (snapshot, tile->mask, &bounds);
+        }
+}
+
+/* Above 100 %, every picture pixel is a sharp square: cairo with nearest filtering
+ * (gtk_snapshot_append_scaled_texture only arrives in GTK 4.10). */
+static void
+snapshot_tiles_nearest (OpCanvas              *self,
+                        GtkSnapshot           *snapshot,
+                        const graphene_rect_t *bounds,
+                        int c0, int r0, int c1, int r1)
+{
+  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, bounds);
+
+  /* aliased edges land on whole pixels, so neighbouring tiles meet without a seam */
+  cairo_set_antialias (cr, CAIRO_ANTIALIAS_NONE);
+  cairo_translate (cr, self->offset_x, self->offset_y);
+  cairo_scale (cr, self->zoom, self->zoom);
+
+  for (int pass = 0; pass < (self->mask_visible ? 2 : 1); pass++)
+    for (int row = r0; row <= r1; row++)
+      for (int col = c0; col <= c1; col++)
+        {
+          Tile *tile = &self->tiles[row * self->n_cols + col];
+          cairo_surface_t *surface;
+          OpRect r;
+
+          surface = pass == 0 ? picture_tile_surface (self, col, row)
+                              : mask_tile_surface (self, tile);
+          if (surface == NULL)
+            continue;
+
+          tile_rect (self, col, row, &r);
+          cairo_set_source_surface (cr, surface, r.x, r.y);
+          cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+          cairo_rectangle (cr, r.x, r.y, r.width, r.height);
+          cairo_fill (cr);
+        }
+
+  cairo_destroy (cr);
+}
+
+static void
+append_circle (GtkSnapshot *snapshot,
+               double       cx,
+               double       cy,
+               double       radius,
+               const GdkRGBA *color)
+{
+  GskRoundedRect outline;
+  float widths[4] = { 1, 1, 1, 1 };
+  GdkRGBA colors[4] = { *color, *color, *color, *color };
+
+  gsk_rounded_rect_init_from_rect (&outline,
+                                   &GRAPHENE_RECT_INIT (cx - radius, cy - radius,
+                                                        2 * radius, 2 * radius),
+                                   radius);
+  gtk_snapshot_append_border (snapshot, &outline, widths, colors);
+}
+
+static void
+snapshot_tool_overlay (OpCanvas    *self,
+                       GtkSnapshot *snapshot)
+{
+  static const GdkRGBA black = { 0, 0, 0, 0.8 };
+  static const GdkRGBA white = { 1, 1, 1, 0.9 };
+  static const GdkRGBA faint = { 1, 1, 1, 0.4 };
+  static const GdkRGBA fill = { 0.21, 0.52, 0.89, 0.2 };
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  int height = gtk_widget_get_height (GTK_WIDGET (self));
+
+  if ((self->tool == TOOL_BRUSH || self->tool == TOOL_ERASER) &&
+      self->pointer_inside && !self->space_held && !self->panning)
+    {
+      double r = MAX (2.0, brush_radius_widget (self));
+
+      /* two rings so the outline shows on dark and light pictures alike */
+      append_circle (snapshot, self->pointer_x, self->pointer_y, r + 1, &black);
+      append_circle (snapshot, self->pointer_x, self->pointer_y, r, &white);
+      if (self->brush_hardness < 1.0 && r * self->brush_hardness > 3)
+        append_circle (snapshot, self->pointer_x, self->pointer_y,
+                       r * self->brush_hardness, &faint);
+    }
+
+  if (self->tool_active && self->tool == TOOL_RECTANGLE)
+    {
+      double x0, y0, x1, y1;
+      cairo_t *cr;
+
+      op_canvas_image_to_widget (self, self->rect_x0, self->rect_y0, &x0, &y0);
+      op_canvas_image_to_widget (self, self->rect_x1, self->rect_y1, &x1, &y1);
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      cairo_rectangle (cr, floor (MIN (x0, x1)) + 0.5, floor (MIN (y0, y1)) + 0.5,
+                       round (fabs (x1 - x0)), round (fabs (y1 - y0)));
+      gdk_cairo_set_source_rgba (cr, &fill);
+      cairo_fill_preserve (cr);
+      cairo_set_line_width (cr, 1);
+      gdk_cairo_set_source_rgba (cr, &white);
+      cairo_stroke_preserve (cr);
+      cairo_set_dash (cr, (double[]) { 4, 4 }, 2, 0);
+      gdk_cairo_set_source_rgba (cr, &black);
+      cairo_stroke (cr);
+      cairo_destroy (cr);
+    }
+
+  if (self->tool_active && self->tool == TOOL_LASSO && self->lasso->len >= 4)
+    {
+      const double *xy = (const double *) self->lasso->data;
+      cairo_t *cr;
+
+      cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      for (guint i = 0; i < self->lasso->len / 2; i++)
+        {
+          double wx, wy;
+
+          op_canvas_image_to_widget (self, xy[2 * i], xy[2 * i + 1], &wx, &wy);
+          cairo_line_to (cr, wx, wy);
+        }
+      cairo_close_path (cr);
+      gdk_cairo_set_source_rgba (cr, &fill);
+      cairo_fill_preserve (cr);
+      cairo_set_line_width (cr, 1);
+      gdk_cairo_set_source_rgba (cr, &white);
+      cairo_stroke_preserve (cr);
+      cairo_set_dash (cr, (double[]) { 4, 4 }, 2, 0);
+      gdk_cairo_set_source_rgba (cr, &black);
+      cairo_stroke (cr);
+      cairo_destroy (cr);
+    }
+}
+
+static void
+op_canvas_snapshot (GtkWidget   *widget,
+                    GtkSnapshot *snapshot)
+{
+  OpCanvas *self = (OpCanvas *) widget;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  graphene_rect_t picture, view, visible;
+  int c0, r0, c1, r1;
+
+  if (self->tiles == NULL)
+    return;
+
+  picture = GRAPHENE_RECT_INIT (self->offset_x, self->offset_y,
+                                self->image_width * self->zoom,
+                                self->image_height * self->zoom);
+  view = GRAPHENE_RECT_INIT (0, 0, width, height);
+  if (!graphene_rect_intersection (&picture, &view, &visible))
+    {
+      snapshot_tool_overlay (self, snapshot);
+      return;
+    }
+
+  visible_tiles (self, &c0, &r0, &c1, &r1);
+  _op_canvas_update_mask_tiles (self, FALSE);
+
+  gtk_snapshot_push_clip (snapshot, &visible);
+  snapshot_checkerboard (self, snapshot, &picture);
+  if (self->zoom > 1.0)
+    snapshot_tiles_nearest (self, snapshot, &visible, c0, r0, c1, r1);
+  else
+    snapshot_tiles_textured (self, snapshot, c0, r0, c1, r1);
+  gtk_snapshot_pop (snapshot);
+
+  snapshot_tool_overlay (self, snapshot);
+}
+
+static void
+op_canvas_size_allocate (GtkWidget *widget,
+                         int        width,
+                         int        height,
+                         int        baseline)
+{
+  OpCanvas *self = (OpCanvas *) widget;
+
+  GTK_WIDGET_CLASS (op_canvas_parent_class)->size_allocate (widget, width, height, baseline);
+
+  if (self->fit)
+    {
+      apply_fit (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+    }
+}
+
+/* Callbacks */
+
+static void
+on_document_image_changed_cb (OpCanvas   *self,
+                              OpDocument *document)
+{
+  rebuild_tiles (self);
+  self->fit = TRUE;
+  if (gtk_widget_get_width (GTK_WIDGET (self)) > 0)
+    apply_fit (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_document_mask_changed_cb (OpCanvas   *self,
+                             int         x,
+                             int         y,
+                             int         width,
+                             int         height,
+                             OpDocument *document)
+{
+  mark_mask_dirty (self, &(OpRect) { x, y, width, height });
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static double
+event_pressure (GtkGesture *gesture)
+{
+  GdkEventSequence *sequence;
+  GdkEvent *event;
+  double pressure;
+
+  sequence = gtk_gesture_single_get_current_sequence (GTK_GESTURE_SINGLE (gesture));
+  event = gtk_gesture_get_last_event (gesture, sequence);
+  if (event != NULL && gdk_event_get_axis (event, GDK_AXIS_PRESSURE, &pressure) &&
+      pressure > 0.0)
+    return pressure;
+
+  return 1.0;
+}
+
+static void
+begin_pan (OpCanvas *self,
+           double    x,
+           double    y)
+{
+  self->panning = TRUE;
+  self->fit = FALSE;
+  self->drag_start_x = x;
+  self->drag_start_y = y;
+  self->drag_offset_x = self->offset_x;
+  self->drag_offset_y = self->offset_y;
+  update_cursor (self);
+}
+
+static void
+on_paint_drag_begin_cb (OpCanvas       *self,
+                        double          x,
+                        double          y,
+                        GtkGestureDrag *gesture)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+
+  if (self->space_held)
+    begin_pan (self, x, y);
+  else
+    op_canvas_tool_begin (self, x, y, event_pressure (GTK_GESTURE (gesture)));
+}
+
+static void
+on_paint_drag_update_cb (OpCanvas       *self,
+                         double          dx,
+                         double          dy,
+                         GtkGestureDrag *gesture)
+{
+  double x, y;
+
+  gtk_gesture_drag_get_start_point (gesture, &x, &y);
+  self->pointer_x = x + dx;
+  self->pointer_y = y + dy;
+
+  if (self->panning)
+    {
+      self->offset_x = self->drag_offset_x + dx;
+      self->offset_y = self->drag_offset_y + dy;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+  else
+    op_canvas_tool_motion (self, x + dx, y + dy, event_pressure (GTK_GESTURE (gesture)));
+}
+
+static void
+on_paint_drag_end_cb (OpCanvas       *self,
+                      double          dx,
+                      double          dy,
+                      GtkGestureDrag *gesture)
+{
+  if (self->panning)
+    {
+      self->panning = FALSE;
+      update_cursor (self);
+    }
+  else
+    op_canvas_tool_end (self);
+}
+
+static void
+on_pan_drag_begin_cb (OpCanvas       *self,
+                      double          x,
+                      double          y,
+                      GtkGestureDrag *gesture)
+{
+  begin_pan (self, x, y);
+}
+
+static void
+on_pan_drag_update_cb (OpCanvas       *self,
+                       double          dx,
+                       double          dy,
+                       GtkGestureDrag *gesture)
+{
+  self->offset_x = self->drag_offset_x + dx;
+  self->offset_y = self->drag_offset_y + dy;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_pan_drag_end_cb (OpCanvas       *self,
+                    double          dx,
+                    double          dy,
+                    GtkGestureDrag *gesture)
+{
+  self->panning = FALSE;
+  update_cursor (self);
+}
+
+static void
+on_motion_cb (OpCanvas                 *self,
+              double                    x,
+              double                    y,
+              GtkEventControllerMotion *controller)
+{
+  self->pointer_x = x;
+  self->pointer_y = y;
+  self->pointer_inside = TRUE;
+  if (self->tool == TOOL_BRUSH || self->tool == TOOL_ERASER)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_leave_cb (OpCanvas                 *self,
+             GtkEventControllerMotion *controller)
+{
+  self->pointer_inside = FALSE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static gboolean
+on_scroll_cb (OpCanvas                 *self,
+              double                    dx,
+              double                    dy,
+              GtkEventControllerScroll *controller)
+{
+  GdkModifierType state;
+  double step = SCROLL_STEP;
+
+  state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+  if (gtk_event_controller_scroll_get_unit (controller) == GDK_SCROLL_UNIT_SURFACE)
+    step = 1.0;
+
+  if (state & GDK_CONTROL_MASK)
+    {
+      double factor = pow (ZOOM_STEP, -dy * (step == 1.0 ? 0.05 : 1.0));
+
+      op_canvas_zoom_at (self, self->zoom * factor, self->pointer_x, self->pointer_y);
+      return TRUE;
+    }
+
+  if (state & GDK_SHIFT_MASK && dx == 0)
+    {
+      dx = dy;
+      dy = 0;
+    }
+
+  op_canvas_pan (self, -dx * step, -dy * step);
+  return TRUE;
+}
+
+static void
+on_zoom_begin_cb (OpCanvas       *self,
+                  GdkEventSequence *sequence,
+                  GtkGestureZoom *gesture)
+{
+  self->pinch_zoom = self->zoom;
+}
+
+static void
+on_zoom_scale_changed_cb (OpCanvas       *self,
+                          double          scale,
+                          GtkGestureZoom *gesture)
+{
+  double cx, cy;
+
+  if (!gtk_gesture_get_bounding_box_center (GTK_GESTURE (gesture), &cx, &cy))
+    return;
+
+  op_canvas_zoom_at (self, self->pinch_zoom * scale, cx, cy);
+}
+
+static gboolean
+on_key_pressed_cb (OpCanvas              *self,
+                   guint                  keyval,
+                   guint                  keycode,
+                   GdkModifierType        state,
+                   GtkEventControllerKey *controller)
+{
+  if (keyval == GDK_KEY_space)
+    {
+      if (!self->space_held)
+        {
+          self->space_held = TRUE;
+          update_cursor (self);
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+        }
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+on_key_released_cb (OpCanvas              *self,
+                    guint                  keyval,
+                    guint                  keycode,
+                    GdkModifierType        state,
+                    GtkEventControllerKey *controller)
+{
+  if (keyval == GDK_KEY_space)
+    {
+      self->space_held = FALSE;
+      update_cursor (self);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+}
+
+/* Actions */
+
+static void
+canvas_zoom_in_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *param)
+{
+  op_canvas_zoom_in (OP_CANVAS (widget));
+}
+
+static void
+canvas_zoom_out_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  op_canvas_zoom_out (OP_CANVAS (widget));
+}
+
+static void
+canvas_zoom_fit_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  op_canvas_zoom_to_fit (OP_CANVAS (widget));
+}
+
+static void
+canvas_zoom_one_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *param)
+{
+  op_canvas_set_zoom (OP_CANVAS (widget), 1.0);
+}
+
+static void
+set_brush_size (OpCanvas *self,
+                double    size)
+{
+  size = CLAMP (size, 1.0, 2000.0);
+  if (size == self->brush_size)
+    return;
+
+  self->brush_size = size;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BRUSH_SIZE]);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+canvas_brush_larger_action (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *param)
+{
+  OpCanvas *self = OP_CANVAS (widget);
+
+  set_brush_size (self, MAX (self->brush_size + 1, round (self->brush_size * 1.2)));
+}
+
+static void
+canvas_brush_smaller_action (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *param)
+{
+  OpCanvas *self = OP_CANVAS (widget);
+
+  set_brush_size (self, MIN (self->brush_size - 1, round (self->brush_size / 1.2)));
+}
+
+static void
+canvas_toggle_mask_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *param)
+{
+  OpCanvas *self = OP_CANVAS (widget);
+
+  g_object_set (self, "mask-visible", !self->mask_visible, NULL);
+}
+
+/* GObject */
+
+static void
+op_canvas_dispose (GObject *object)
+{
+  OpCanvas *self = (OpCanvas *) object;
+
+  op_canvas_set_document (self, NULL);
+  free_tiles (self);
+  g_clear_pointer (&self->lasso, g_array_unref);
+
+  G_OBJECT_CLASS (op_canvas_parent_class)->dispose (object);
+}
+
+static int
+tool_from_string (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (tool_names); i++)
+    if (g_strcmp0 (name, tool_names[i]) == 0)
+      return i;
+
+  return -1;
+}
+
+static void
+op_canvas_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  OpCanvas *self = OP_CANVAS (object);
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      g_value_set_object (value, self->document);
+      break;
+
+    case PROP_ZOOM:
+      g_value_set_double (value, self->zoom);
+      break;
+
+    case PROP_TOOL:
+      g_value_set_string (value, tool_names[self->tool]);
+      break;
+
+    case PROP_BRUSH_SIZE:
+      g_value_set_double (value, self->brush_size);
+      break;
+
+    case PROP_BRUSH_HARDNESS:
+      g_value_set_double (value, self->brush_hardness);
+      break;
+
+    case PROP_BRUSH_OPACITY:
+      g_value_set_double (value, self->brush_opacity);
+      break;
+
+    case PROP_BRUSH_SPACING:
+      g_value_set_double (value, self->brush_spacing);
+      break;
+
+    case PROP_SELECTION_MODE:
+      g_value_set_string (value, self->selection_mode == OP_MASK_MODE_ADD ? "add" : "subtract");
+      break;
+
+    case PROP_MASK_COLOR:
+      g_value_take_string (value, gdk_rgba_to_string (&self->mask_color));
+      break;
+
+    case PROP_MASK_OPACITY:
+      g_value_set_double (value, self->mask_opacity);
+      break;
+
+    case PROP_MASK_VISIBLE:
+      g_value_set_boolean (value, self->mask_visible);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static gboolean
+set_double (OpCanvas     *self,
+            double       *field,
+            const GValue *value,
+            int           prop_id)
+{
+  double v = g_value_get_double (value);
+
+  if (*field == v)
+    return FALSE;
+
+  *field = v;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  return TRUE;
+}
+
+static void
+set_mask_color (OpCanvas   *self,
+                const char *spec)
+{
+  GdkRGBA color;
+
+  if (spec == NULL || !gdk_rgba_parse (&color, spec))
+    {
+      g_warning ("Ignoring mask colour “%s”: not a colour", spec ? spec : "(null)");
+      return;
+    }
+  if (gdk_rgba_equal (&color, &self->mask_color))
+    return;
+
+  self->mask_color = color;
+  self->mask_color.alpha = 1.0;
+  mark_all_mask_dirty (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MASK_COLOR]);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+op_canvas_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  OpCanvas *self = OP_CANVAS (object);
+  int tool;
+
+  switch (prop_id)
+    {
+    case PROP_DOCUMENT:
+      op_canvas_set_document (self, g_value_get_object (value));
+      break;
+
+    case PROP_ZOOM:
+      op_canvas_set_zoom (self, g_value_get_double (value));
+      break;
+
+    case PROP_TOOL:
+      tool = tool_from_string (g_value_get_string (value));
+      if (tool < 0 || (Tool) tool == self->tool)
+        break;
+      op_canvas_tool_end (self);
+      self->tool = tool;
+      update_cursor (self);
+      g_object_notify_by_pspec (object, pspec);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      break;
+
+    case PROP_BRUSH_SIZE:
+      set_brush_size (self, g_value_get_double (value));
+      break;
+
+    case PROP_BRUSH_HARDNESS:
+      set_double (self, &self->brush_hardness, value, prop_id);
+      break;
+
+    case PROP_BRUSH_OPACITY:
+      set_double (self, &self->brush_opacity, value, prop_id);
+      break;
+
+    case PROP_BRUSH_SPACING:
+      set_double (self, &self->brush_spacing, value, prop_id);
+      break;
+
+    case PROP_SELECTION_MODE:
+      {
+        OpMaskMode mode = g_strcmp0 (g_value_get_string (value), "subtract") == 0
+                            ? OP_MASK_MODE_SUBTRACT : OP_MASK_MODE_ADD;
+        if (mode != self->selection_mode)
+          {
+            self->selection_mode = mode;
+            g_object_notify_by_pspec (object, pspec);
+          }
+      }
+      break;
+
+    case PROP_MASK_COLOR:
+      set_mask_color (self, g_value_get_string (value));
+      break;
+
+    case PROP_MASK_OPACITY:
+      if (set_double (self, &self->mask_opacity, value, prop_id))
+        mark_all_mask_dirty (self);
+      break;
+
+    case PROP_MASK_VISIBLE:
+      if (self->mask_visible != g_value_get_boolean (value))
+        {
+          self->mask_visible = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+        }
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+op_canvas_class_init (OpCanvasClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = op_canvas_dispose;
+  object_class->get_property = op_canvas_get_property;
+  object_class->set_property = op_canvas_set_property;
+
+  widget_class->snapshot = op_canvas_snapshot;
+  widget_class->size_allocate = op_canvas_size_allocate;
+
+  properties[PROP_DOCUMENT] =
+    g_param_spec_object ("document", NULL, NULL, OP_TYPE_DOCUMENT, flags);
+  properties[PROP_ZOOM] =
+    g_param_spec_double ("zoom", NULL, NULL, OP_CANVAS_ZOOM_MIN, OP_CANVAS_ZOOM_MAX, 1.0, flags);
+  properties[PROP_TOOL] =
+    g_param_spec_string ("tool", NULL, NULL, "brush", flags);
+  properties[PROP_BRUSH_SIZE] =
+    g_param_spec_double ("brush-size", NULL, NULL, 1.0, 2000.0, 60.0, flags);
+  properties[PROP_BRUSH_HARDNESS] =
+    g_param_spec_double ("brush-hardness", NULL, NULL, 0.0, 1.0, 0.8, flags);
+  properties[PROP_BRUSH_OPACITY] =
+    g_param_spec_double ("brush-opacity", NULL, NULL, 0.0, 1.0, 1.0, flags);
+  properties[PROP_BRUSH_SPACING] =
+    g_param_spec_double ("brush-spacing", NULL, NULL, 0.01, 1.0, 0.1, flags);
+  properties[PROP_SELECTION_MODE] =
+    g_param_spec_string ("selection-mode", NULL, NULL, "add", flags);
+  properties[PROP_MASK_COLOR] =
+    g_param_spec_string ("mask-color", NULL, NULL, "#e01b24", flags);
+  properties[PROP_MASK_OPACITY] =
+    g_param_spec_double ("mask-opacity", NULL, NULL, 0.0, 1.0, 0.5, flags);
+  properties[PROP_MASK_VISIBLE] =
+    g_param_spec_boolean ("mask-visible", NULL, NULL, TRUE, flags);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_install_action (widget_class, "canvas.zoom-in", NULL, canvas_zoom_in_action);
+  gtk_widget_class_install_action (widget_class, "canvas.zoom-out", NULL, canvas_zoom_out_action);
+  gtk_widget_class_install_action (widget_class, "canvas.zoom-fit", NULL, canvas_zoom_fit_action);
+  gtk_widget_class_install_action (widget_class, "canvas.zoom-100", NULL, canvas_zoom_one_action);
+  gtk_widget_class_install_action (widget_class, "canvas.brush-larger", NULL,
+                                   canvas_brush_larger_action);
+  gtk_widget_class_install_action (widget_class, "canvas.brush-smaller", NULL,
+                                   canvas_brush_smaller_action);
+  gtk_widget_class_install_action (widget_class, "canvas.toggle-mask", NULL,
+                                   canvas_toggle_mask_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "canvas.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "canvas.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Add, 0, "canvas.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "canvas.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Subtract, 0,
+                                       "canvas.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, 0, "canvas.zoom-fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0, 0, "canvas.zoom-fit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, 0, "canvas.zoom-100", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_1, 0, "canvas.zoom-100", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketright, 0,
+                                       "canvas.brush-larger", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketleft, 0,
+                                       "canvas.brush-smaller", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_m, 0, "canvas.toggle-mask", NULL);
+
+  gtk_widget_class_install_property_action (widget_class, "canvas.tool", "tool");
+  for (guint i = 0; i < G_N_ELEMENTS (tool_names); i++)
+    gtk_widget_class_add_binding_action (widget_class, tool_keys[i], 0, "canvas.tool",
+                                         "s", tool_names[i]);
+
+  gtk_widget_class_set_css_name (widget_class, "op-canvas");
+}
+
+static void
+op_canvas_init (OpCanvas *self)
+{
+  GtkGesture *gesture;
+  GtkEventController *controller;
+
+  self->zoom = 1.0;
+  self->fit = TRUE;
+  self->tool = TOOL_BRUSH;
+  self->brush_size = 60.0;
+  self->brush_hardness = 0.8;
+  self->brush_opacity = 1.0;
+  self->brush_spacing = 0.1;
+  self->selection_mode = OP_MASK_MODE_ADD;
+  gdk_rgba_parse (&self->mask_color, "#e01b24");
+  self->mask_opacity = 0.5;
+  self->mask_visible = TRUE;
+  self->lasso = g_array_new (FALSE, FALSE, sizeof (double));
+
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_vexpand (GTK_WIDGET (self), TRUE);
+  gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+
+  gesture = gtk_gesture_drag_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_PRIMARY);
+  g_signal_connect_swapped (gesture, "drag-begin", G_CALLBACK (on_paint_drag_begin_cb), self);
+  g_signal_connect_swapped (gesture, "drag-update", G_CALLBACK (on_paint_drag_update_cb), self);
+  g_signal_connect_swapped (gesture, "drag-end", G_CALLBACK (on_paint_drag_end_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  gesture = gtk_gesture_drag_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (gesture), GDK_BUTTON_MIDDLE);
+  g_signal_connect_swapped (gesture, "drag-begin", G_CALLBACK (on_pan_drag_begin_cb), self);
+  g_signal_connect_swapped (gesture, "drag-update", G_CALLBACK (on_pan_drag_update_cb), self);
+  g_signal_connect_swapped (gesture, "drag-end", G_CALLBACK (on_pan_drag_end_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  gesture = gtk_gesture_zoom_new ();
+  g_signal_connect_swapped (gesture, "begin", G_CALLBACK (on_zoom_begin_cb), self);
+  g_signal_connect_swapped (gesture, "scale-changed", G_CALLBACK (on_zoom_scale_changed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (gesture));
+
+  controller = gtk_event_controller_motion_new ();
+  g_signal_connect_swapped (controller, "enter", G_CALLBACK (on_motion_cb), self);
+  g_signal_connect_swapped (controller, "motion", G_CALLBACK (on_motion_cb), self);
+  g_signal_connect_swapped (controller, "leave", G_CALLBACK (on_leave_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  controller = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
+  g_signal_connect_swapped (controller, "scroll", G_CALLBACK (on_scroll_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect_swapped (controller, "key-pressed", G_CALLBACK (on_key_pressed_cb), self);
+  g_signal_connect_swapped (controller, "key-released", G_CALLBACK (on_key_released_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  update_cursor (self);
+}
+
+/* Public API */
+
+GtkWidget *
+op_canvas_new (OpDocument *document)
+{
+  return g_object_new (OP_TYPE_CANVAS, "document", document, NULL);
+}
+
+OpDocument *
+op_canvas_get_document (OpCanvas *self)
+{
+  g_return_val_if_fail (OP_IS_CANVAS (self), NULL);
+  return self->document;
+}
+
+void
+op_canvas_set_document (OpCanvas   *self,
+                        OpDocument *document)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+  g_return_if_fail (document == NULL || OP_IS_DOCUMENT (document));
+
+  if (self->document == document)
+    return;
+
+  if (self->document != NULL)
+    {
+      op_canvas_tool_end (self);
+      g_signal_handlers_disconnect_by_data (self->document, self);
+    }
+
+  g_set_object (&self->document, document);
+
+  if (document != NULL)
+    {
+      g_signal_connect_object (document, "image-changed",
+                               G_CALLBACK (on_document_image_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (document, "mask-changed",
+                               G_CALLBACK (on_document_mask_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+
+  rebuild_tiles (self);
+  self->fit = TRUE;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DOCUMENT]);
+  gtk_widget_queue_allocate (GTK_WIDGET (self));
+}
+
+double
+op_canvas_get_zoom (OpCanvas *self)
+{
+  g_return_val_if_fail (OP_IS_CANVAS (self), 1.0);
+  return self->zoom;
+}
+
+/**
+ * op_canvas_zoom_at:
+ *
+ * Sets the zoom keeping the picture point under (@widget_x, @widget_y) in place.
+ */
+void
+op_canvas_zoom_at (OpCanvas *self,
+                   double    zoom,
+                   double    widget_x,
+                   double    widget_y)
+{
+  double ix, iy;
+
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  if (!isfinite (zoom))
+    return;
+
+  zoom = CLAMP (zoom, OP_CANVAS_ZOOM_MIN, OP_CANVAS_ZOOM_MAX);
+  op_canvas_widget_to_image (self, widget_x, widget_y, &ix, &iy);
+  self->fit = FALSE;
+
+  if (zoom == self->zoom)
+    return;
+
+  self->zoom = zoom;
+  self->offset_x = widget_x - ix * zoom;
+  self->offset_y = widget_y - iy * zoom;
+
+  /* At whole zoom levels keep picture pixels on screen pixels. */
+  if (zoom >= 1.0 && zoom == floor (zoom))
+    {
+      self->offset_x = round (self->offset_x);
+      self->offset_y = round (self->offset_y);
+    }
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+op_canvas_set_zoom (OpCanvas *self,
+                    double    zoom)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  op_canvas_zoom_at (self, zoom,
+                     gtk_widget_get_width (GTK_WIDGET (self)) / 2.0,
+                     gtk_widget_get_height (GTK_WIDGET (self)) / 2.0);
+}
+
+static double
+zoom_step (double zoom,
+           int    direction)
+{
+  /* Snap to the √2 ladder so 100 % and 200 % stay reachable from any zoom. */
+  double level = round (log (zoom) / log (ZOOM_STEP));
+
+  return pow (ZOOM_STEP, level + direction);
+}
+
+static void
+zoom_step_around_pointer (OpCanvas *self,
+                          int       direction)
+{
+  double x = gtk_widget_get_width (GTK_WIDGET (self)) / 2.0;
+  double y = gtk_widget_get_height (GTK_WIDGET (self)) / 2.0;
+
+  if (self->pointer_inside)
+    {
+      x = self->pointer_x;
+      y = self->pointer_y;
+    }
+
+  op_canvas_zoom_at (self, zoom_step (self->zoom, direction), x, y);
+}
+
+void
+op_canvas_zoom_in (OpCanvas *self)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+  zoom_step_around_pointer (self, +1);
+}
+
+void
+op_canvas_zoom_out (OpCanvas *self)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+  zoom_step_around_pointer (self, -1);
+}
+
+void
+op_canvas_zoom_to_fit (OpCanvas *self)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  self->fit = TRUE;
+  apply_fit (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+op_canvas_pan (OpCanvas *self,
+               double    dx,
+               double    dy)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  if (!isfinite (dx) || !isfinite (dy))
+    return;
+
+  self->fit = FALSE;
+  self->offset_x += dx;
+  self->offset_y += dy;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+op_canvas_widget_to_image (OpCanvas *self,
+                           double    widget_x,
+                           double    widget_y,
+                           double   *image_x,
+                           double   *image_y)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  *image_x = (widget_x - self->offset_x) / self->zoom;
+  *image_y = (widget_y - self->offset_y) / self->zoom;
+}
+
+void
+op_canvas_image_to_widget (OpCanvas *self,
+                           double    image_x,
+                           double    image_y,
+                           double   *widget_x,
+                           double   *widget_y)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  *widget_x = image_x * self->zoom + self->offset_x;
+  *widget_y = image_y * self->zoom + self->offset_y;
+}
+
+void
+op_canvas_tool_begin (OpCanvas *self,
+                      double    widget_x,
+                      double    widget_y,
+                      double    pressure)
+{
+  double ix, iy;
+
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  if (self->document == NULL || self->tiles == NULL || self->tool_active)
+    return;
+
+  op_canvas_widget_to_image (self, widget_x, widget_y, &ix, &iy);
+  self->tool_active = TRUE;
+
+  switch (self->tool)
+    {
+    case TOOL_BRUSH:
+    case TOOL_ERASER:
+      {
+        OpBrush brush;
+
+        fill_brush (self, &brush);
+        op_document_stroke_begin (self->document, &brush, ix, iy, pressure);
+      }
+      break;
+
+    case TOOL_RECTANGLE:
+      self->rect_x0 = self->rect_x1 = ix;
+      self->rect_y0 = self->rect_y1 = iy;
+      break;
+
+    case TOOL_LASSO:
+      g_array_set_size (self->lasso, 0);
+      g_array_append_vals (self->lasso, (double[]) { ix, iy }, 2);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+op_canvas_tool_motion (OpCanvas *self,
+                       double    widget_x,
+                       double    widget_y,
+                       double    pressure)
+{
+  double ix, iy;
+
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  if (!self->tool_active)
+    return;
+
+  op_canvas_widget_to_image (self, widget_x, widget_y, &ix, &iy);
+
+  switch (self->tool)
+    {
+    case TOOL_BRUSH:
+    case TOOL_ERASER:
+      op_document_stroke_to (self->document, ix, iy, pressure);
+      break;
+
+    case TOOL_RECTANGLE:
+      self->rect_x1 = ix;
+      self->rect_y1 = iy;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      break;
+
+    case TOOL_LASSO:
+      {
+        const double *last = &g_array_index (self->lasso, double, self->lasso->len - 2);
+
+        /* one point per screen pixel of movement is all the precision a hand has */
+        if (hypot (ix - last[0], iy - last[1]) * self->zoom >= 1.0)
+          {
+            g_array_append_vals (self->lasso, (double[]) { ix, iy }, 2);
+            gtk_widget_queue_draw (GTK_WIDGET (self));
+          }
+      }
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+op_canvas_tool_end (OpCanvas *self)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  if (!self->tool_active)
+    return;
+
+  self->tool_active = FALSE;
+
+  switch (self->tool)
+    {
+    case TOOL_BRUSH:
+    case TOOL_ERASER:
+      op_document_stroke_end (self->document);
+      break;
+
+    case TOOL_RECTANGLE:
+      {
+        int x0 = (int) round (MIN (self->rect_x0, self->rect_x1));
+        int y0 = (int) round (MIN (self->rect_y0, self->rect_y1));
+        int x1 = (int) round (MAX (self->rect_x0, self->rect_x1));
+        int y1 = (int) round (MAX (self->rect_y0, self->rect_y1));
+        OpRect rect = { x0, y0, x1 - x0, y1 - y0 };
+
+        if (!op_rect_is_empty (&rect))
+          op_document_fill_rect (self->document, &rect, self->selection_mode);
+      }
+      break;
+
+    case TOOL_LASSO:
+      if (self->lasso->len >= 6)
+        op_document_fill_polygon (self->document, (const double *) self->lasso->data,
+                                  self->lasso->len / 2, self->selection_mode);
+      g_array_set_size (self->lasso, 0);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
