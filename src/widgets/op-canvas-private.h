@@ -11,13 +11,11 @@
 
 G_BEGIN_DECLS
 
-/* Side of the square texture tiles the picture and the mask overlay are drawn with. */
-#define OP_CANVAS_TILE 256
-
-/* Re-creates the mask overlay textures of tiles marked dirty (all of them, visible or
- * not, when @all is TRUE; else only visible ones).  Returns how many were rebuilt. */
+/* Rebuilds the out-of-date mask overlay tiles at the current zoom level (all of them,
+ * visible or not, when @all is TRUE; else only visible ones).  Returns how many. */
 guint _op_canvas_update_mask_tiles (OpCanvas *self,
                                     gboolean  all);
-guint _op_canvas_get_n_dirty_tiles (OpCanvas *self);
+guint    _op_canvas_get_n_dirty_tiles (OpCanvas *self);
+gboolean _op_canvas_has_pyramid       (OpCanvas *self);
 
 G_END_DECLS

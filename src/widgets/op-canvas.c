@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "op-canvas-private.h"
+#include "op-tile-cache.h"
 
 #define ZOOM_STEP G_SQRT2
 #define FIT_MARGIN 24.0
@@ -30,29 +31,17 @@ typedef enum
 static const char *tool_names[] = { "brush", "eraser", "rectangle", "lasso" };
 static const guint tool_keys[] = { GDK_KEY_b, GDK_KEY_e, GDK_KEY_r, GDK_KEY_l };
 
-typedef struct
-{
-  GdkTexture *picture;               /* shares the OpImage's pixels */
-  cairo_surface_t *picture_surface;  /* for nearest-neighbour zoom, made when needed */
-  GdkTexture *mask;                  /* NULL where the tile's mask is empty */
-  cairo_surface_t *mask_surface;
-  guint mask_dirty : 1;
-} Tile;
-
 struct _OpCanvas
 {
   GtkWidget parent_instance;
 
   /* Owned references */
   OpDocument *document;
-  Tile *tiles;
+  OpTileCache *tiles;
   GArray *lasso;          /* image-space x, y pairs */
 
   int image_width;
   int image_height;
-  int n_cols;
-  int n_rows;
-  guint n_dirty;
 
   /* View: widget = image * zoom + offset */
   double zoom;
@@ -109,277 +98,17 @@ static GParamSpec *properties[N_PROPS];
 /* Tiles */
 
 static void
-tile_clear_mask (Tile *tile)
+on_pyramid_ready_cb (gpointer cache,
+                     gpointer user_data)
 {
-  g_clear_object (&tile->mask);
-  g_clear_pointer (&tile->mask_surface, cairo_surface_destroy);
+  gtk_widget_queue_draw (GTK_WIDGET (user_data));
 }
 
 static void
-free_tiles (OpCanvas *self)
+update_overlay_style (OpCanvas *self)
 {
-  for (int i = 0; i < self->n_cols * self->n_rows; i++)
-    {
-      g_clear_object (&self->tiles[i].picture);
-      g_clear_pointer (&self->tiles[i].picture_surface, cairo_surface_destroy);
-      tile_clear_mask (&self->tiles[i]);
-    }
-  g_clear_pointer (&self->tiles, g_free);
-  self->n_cols = self->n_rows = 0;
-  self->n_dirty = 0;
-}
-
-static void
-tile_rect (OpCanvas *self,
-           int       col,
-           int       row,
-           OpRect   *r)
-{
-  r->x = col * OP_CANVAS_TILE;
-  r->y = row * OP_CANVAS_TILE;
-  r->width = MIN (OP_CANVAS_TILE, self->image_width - r->x);
-  r->height = MIN (OP_CANVAS_TILE, self->image_height - r->y);
-}
-
-static void
-mark_mask_dirty (OpCanvas     *self,
-                 const OpRect *rect)
-{
-  int c0, c1, r0, r1;
-
-  if (self->tiles == NULL || op_rect_is_empty (rect))
-    return;
-
-  c0 = MAX (0, rect->x / OP_CANVAS_TILE);
-  r0 = MAX (0, rect->y / OP_CANVAS_TILE);
-  c1 = MIN (self->n_cols - 1, (rect->x + rect->width - 1) / OP_CANVAS_TILE);
-  r1 = MIN (self->n_rows - 1, (rect->y + rect->height - 1) / OP_CANVAS_TILE);
-
-  for (int row = r0; row <= r1; row++)
-    for (int col = c0; col <= c1; col++)
-      {
-        Tile *tile = &self->tiles[row * self->n_cols + col];
-
-        if (!tile->mask_dirty)
-          {
-            tile->mask_dirty = TRUE;
-            self->n_dirty++;
-          }
-      }
-}
-
-static void
-mark_all_mask_dirty (OpCanvas *self)
-{
-  OpRect all = { 0, 0, self->image_width, self->image_height };
-
-  mark_mask_dirty (self, &all);
-}
-
-static GdkTexture *
-picture_tile_texture (OpCanvas *self,
-                      int       col,
-                      int       row)
-{
-  Tile *tile = &self->tiles[row * self->n_cols + col];
-  OpImage *image;
-  g_autoptr(GBytes) bytes = NULL;
-  const guint8 *start;
-  int stride;
-  OpRect r;
-
-  if (tile->picture != NULL)
-    return tile->picture;
-
-  /* The picture is immutable while shown, so tiles borrow its rows without copying. */
-  image = op_document_get_image (self->document);
-  stride = op_image_get_stride (image);
-  tile_rect (self, col, row, &r);
-  start = op_image_peek_data (image) + (gsize) r.y * stride + (gsize) r.x * 4;
-  bytes = g_bytes_new_with_free_func (start, (gsize) (r.height - 1) * stride + (gsize) r.width * 4,
-                                      (GDestroyNotify) op_image_unref, op_image_ref (image));
-  tile->picture = gdk_memory_texture_new (r.width, r.height, GDK_MEMORY_R8G8B8A8, bytes, stride);
-
-  return tile->picture;
-}
-
-static cairo_surface_t *
-surface_from_rgba (const guint8 *src,
-                   int           width,
-                   int           height,
-                   int           src_stride)
-{
-  cairo_surface_t *surface;
-  guint8 *dst;
-  int dst_stride;
-
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
-  dst = cairo_image_surface_get_data (surface);
-  dst_stride = cairo_image_surface_get_stride (surface);
-
-  for (int y = 0; y < height; y++)
-    {
-      const guint8 *s = src + (gsize) y * src_stride;
-      guint32 *d = (guint32 *) (dst + (gsize) y * dst_stride);
-
-      for (int x = 0; x < width; x++)
-        {
-          guint a = s[4 * x + 3];
-          guint r = (s[4 * x + 0] * a + 127) / 255;
-          guint g = (s[4 * x + 1] * a + 127) / 255;
-          guint b = (s[4 * x + 2] * a + 127) / 255;
-
-          d[x] = (a << 24) | (r << 16) | (g << 8) | b;
-        }
-    }
-  cairo_surface_mark_dirty (surface);
-
-  return surface;
-}
-
-static cairo_surface_t *
-picture_tile_surface (OpCanvas *self,
-                      int       col,
-                      int       row)
-{
-  Tile *tile = &self->tiles[row * self->n_cols + col];
-  OpImage *image;
-  int stride;
-  OpRect r;
-
-  if (tile->picture_surface != NULL)
-    return tile->picture_surface;
-
-  image = op_document_get_image (self->document);
-  stride = op_image_get_stride (image);
-  tile_rect (self, col, row, &r);
-  tile->picture_surface = surface_from_rgba (op_image_peek_data (image) +
-                                             (gsize) r.y * stride + (gsize) r.x * 4,
-                                             r.width, r.height, stride);
-
-  return tile->picture_surface;
-}
-
-/* Rebuilds one tile's tinted overlay from the mask; an empty tile gets no texture. */
-static void
-update_mask_tile (OpCanvas *self,
-                  int       col,
-                  int       row)
-{
-  Tile *tile = &self->tiles[row * self->n_cols + col];
-  OpMask *mask = op_document_get_mask (self->document);
-  const guint8 *coverage = op_mask_peek_data (mask);
-  g_autoptr(GBytes) bytes = NULL;
-  guint8 cr, cg, cb;
-  guint alpha_scale;
-  gboolean any = FALSE;
-  guint8 *rgba;
-  OpRect r;
-
-  tile_clear_mask (tile);
-  tile->mask_dirty = FALSE;
-  self->n_dirty--;
-
-  tile_rect (self, col, row, &r);
-  cr = (guint8) CLAMP (self->mask_color.red * 255.0 + 0.5, 0, 255);
-  cg = (guint8) CLAMP (self->mask_color.green * 255.0 + 0.5, 0, 255);
-  cb = (guint8) CLAMP (self->mask_color.blue * 255.0 + 0.5, 0, 255);
-  alpha_scale = (guint) (CLAMP (self->mask_opacity, 0.0, 1.0) * 256.0);
-
-  rgba = g_malloc ((gsize) r.width * r.height * 4);
-  for (int y = 0; y < r.height; y++)
-    {
-      const guint8 *s = coverage + (gsize) (r.y + y) * self->image_width + r.x;
-      guint8 *d = rgba + (gsize) y * r.width * 4;
-
-      for (int x = 0; x < r.width; x++)
-        {
-          d[4 * x + 0] = cr;
-          d[4 * x + 1] = cg;
-          d[4 * x + 2] = cb;
-          d[4 * x + 3] = (guint8) ((s[x] * alpha_scale) >> 8);
-          any |= s[x] != 0;
-        }
-    }
-
-  if (!any)
-    {
-      g_free (rgba);
-      return;
-    }
-
-  bytes = g_bytes_new_take (rgba, (gsize) r.width * r.height * 4);
-  tile->mask = gdk_memory_texture_new (r.width, r.height, GDK_MEMORY_R8G8B8A8, bytes,
-                                       r.width * 4);
-}
-
-static cairo_surface_t *
-mask_tile_surface (OpCanvas *self,
-                   Tile     *tile)
-{
-  int width, height;
-
-  if (tile->mask_surface != NULL || tile->mask == NULL)
-    return tile->mask_surface;
-
-  /* A memory texture made from our own buffer keeps it: read it back without copying. */
-  width = gdk_texture_get_width (tile->mask);
-  height = gdk_texture_get_height (tile->mask);
-  tile->mask_surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
-  gdk_texture_download (tile->mask, cairo_image_surface_get_data (tile->mask_surface),
-                        cairo_image_surface_get_stride (tile->mask_surface));
-  cairo_surface_mark_dirty (tile->mask_surface);
-
-  return tile->mask_surface;
-}
-
-static void
-visible_tiles (OpCanvas *self,
-               int      *c0,
-               int      *r0,
-               int      *c1,
-               int      *r1)
-{
-  double x0, y0, x1, y1;
-
-  op_canvas_widget_to_image (self, 0, 0, &x0, &y0);
-  op_canvas_widget_to_image (self, gtk_widget_get_width (GTK_WIDGET (self)),
-                             gtk_widget_get_height (GTK_WIDGET (self)), &x1, &y1);
-
-  *c0 = CLAMP ((int) floor (x0 / OP_CANVAS_TILE), 0, self->n_cols - 1);
-  *r0 = CLAMP ((int) floor (y0 / OP_CANVAS_TILE), 0, self->n_rows - 1);
-  *c1 = CLAMP ((int) floor (x1 / OP_CANVAS_TILE), 0, self->n_cols - 1);
-  *r1 = CLAMP ((int) floor (y1 / OP_CANVAS_TILE), 0, self->n_rows - 1);
-}
-
-guint
-_op_canvas_update_mask_tiles (OpCanvas *self,
-                              gboolean  all)
-{
-  int c0 = 0, r0 = 0, c1 = self->n_cols - 1, r1 = self->n_rows - 1;
-  guint n = 0;
-
-  if (self->tiles == NULL || self->n_dirty == 0)
-    return 0;
-
-  if (!all)
-    visible_tiles (self, &c0, &r0, &c1, &r1);
-
-  for (int row = r0; row <= r1; row++)
-    for (int col = c0; col <= c1; col++)
-      if (self->tiles[row * self->n_cols + col].mask_dirty)
-        {
-          update_mask_tile (self, col, row);
-          n++;
-        }
-
-  return n;
-}
-
-guint
-_op_canvas_get_n_dirty_tiles (OpCanvas *self)
-{
-  return self->n_dirty;
+  if (self->tiles != NULL)
+    op_tile_cache_set_overlay (self->tiles, &self->mask_color, self->mask_opacity);
 }
 
 static void
@@ -387,7 +116,7 @@ rebuild_tiles (OpCanvas *self)
 {
   OpImage *image = NULL;
 
-  free_tiles (self);
+  g_clear_pointer (&self->tiles, op_tile_cache_free);
 
   if (self->document != NULL)
     image = op_document_get_image (self->document);
@@ -400,10 +129,64 @@ rebuild_tiles (OpCanvas *self)
 
   self->image_width = op_image_get_width (image);
   self->image_height = op_image_get_height (image);
-  self->n_cols = (self->image_width + OP_CANVAS_TILE - 1) / OP_CANVAS_TILE;
-  self->n_rows = (self->image_height + OP_CANVAS_TILE - 1) / OP_CANVAS_TILE;
-  self->tiles = g_new0 (Tile, self->n_cols * self->n_rows);
-  mark_all_mask_dirty (self);
+  self->tiles = op_tile_cache_new (image, op_document_get_mask (self->document),
+                                   on_pyramid_ready_cb, self);
+  update_overlay_style (self);
+}
+
+/* The part of the picture inside the widget, in picture pixels. */
+static gboolean
+visible_area (OpCanvas *self,
+              OpRect   *area)
+{
+  double x0, y0, x1, y1;
+  OpRect all = { 0, 0, self->image_width, self->image_height };
+  OpRect view;
+
+  op_canvas_widget_to_image (self, 0, 0, &x0, &y0);
+  op_canvas_widget_to_image (self, gtk_widget_get_width (GTK_WIDGET (self)),
+                             gtk_widget_get_height (GTK_WIDGET (self)), &x1, &y1);
+  view.x = (int) floor (x0);
+  view.y = (int) floor (y0);
+  view.width = (int) ceil (x1) - view.x;
+  view.height = (int) ceil (y1) - view.y;
+
+  return op_rect_intersect (&all, &view, area);
+}
+
+guint
+_op_canvas_update_mask_tiles (OpCanvas *self,
+                              gboolean  all)
+{
+  OpRect area;
+  int level;
+
+  if (self->tiles == NULL)
+    return 0;
+
+  level = op_tile_cache_level_for_zoom (self->tiles, self->zoom > 1.0 ? 1.0 : self->zoom);
+  if (all)
+    return op_tile_cache_update_mask (self->tiles, level, NULL);
+  if (!visible_area (self, &area))
+    return 0;
+
+  return op_tile_cache_update_mask (self->tiles, level, &area);
+}
+
+guint
+_op_canvas_get_n_dirty_tiles (OpCanvas *self)
+{
+  if (self->tiles == NULL)
+    return 0;
+
+  return op_tile_cache_get_n_dirty (self->tiles,
+                                    op_tile_cache_level_for_zoom (self->tiles, self->zoom));
+}
+
+gboolean
+_op_canvas_has_pyramid (OpCanvas *self)
+{
+  return self->tiles == NULL || op_tile_cache_has_pyramid (self->tiles);
 }
 
 /* View */
@@ -486,91 +269,6 @@ snapshot_checkerboard (OpCanvas          *self,
                              &GRAPHENE_RECT_INIT (area->origin.x, area->origin.y + CHECKER_SIZE,
                                                   CHECKER_SIZE, CHECKER_SIZE));
   gtk_snapshot_pop (snapshot);
-}
-
-/* The widget rectangle a tile covers, its edges rounded to whole pixels: neighbours
- * share edges exactly, so no seam shows between tiles at any zoom. */
-static graphene_rect_t
-tile_widget_rect (OpCanvas *self,
-                  const OpRect *r)
-{
-  double x0 = round (self->offset_x + r->x * self->zoom);
-  double y0 = round (self->offset_y + r->y * self->zoom);
-  double x1 = round (self->offset_x + (r->x + r->width) * self->zoom);
-  double y1 = round (self->offset_y + (r->y + r->height) * self->zoom);
-
-  return GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0);
-}
-
-/* At or below 100 %, textures (filtered by the renderer). */
-static void
-snapshot_tiles_textured (OpCanvas    *self,
-                         GtkSnapshot *snapshot,
-                         int c0, int r0, int c1, int r1)
-{
-  for (int row = r0; row <= r1; row++)
-    for (int col = c0; col <= c1; col++)
-      {
-        OpRect r;
-        graphene_rect_t bounds;
-
-        tile_rect (self, col, row, &r);
-        bounds = tile_widget_rect (self, &r);
-        gtk_snapshot_append_texture (snapshot, picture_tile_texture (self, col, row), &bounds);
-      }
-
-  if (self->mask_visible)
-    for (int row = r0; row <= r1; row++)
-      for (int col = c0; col <= c1; col++)
-        {
-          Tile *tile = &self->tiles[row * self->n_cols + col];
-          OpRect r;
-          graphene_rect_t bounds;
-
-          if (tile->mask == NULL)
-            continue;
-          tile_rect (self, col, row, &r);
-          bounds = tile_widget_rect (self, &r);
-          gtk_snapshot_append_texture (snapshot, tile->mask, &bounds);
-        }
-}
-
-/* Above 100 %, every picture pixel is a sharp square: cairo with nearest filtering
- * (gtk_snapshot_append_scaled_texture only arrives in GTK 4.10). */
-static void
-snapshot_tiles_nearest (OpCanvas              *self,
-                        GtkSnapshot           *snapshot,
-                        const graphene_rect_t *bounds,
-                        int c0, int r0, int c1, int r1)
-{
-  cairo_t *cr = gtk_snapshot_append_cairo (snapshot, bounds);
-
-  /* aliased edges land on whole pixels, so neighbouring tiles meet without a seam */
-  cairo_set_antialias (cr, CAIRO_ANTIALIAS_NONE);
-  cairo_translate (cr, self->offset_x, self->offset_y);
-  cairo_scale (cr, self->zoom, self->zoom);
-
-  for (int pass = 0; pass < (self->mask_visible ? 2 : 1); pass++)
-    for (int row = r0; row <= r1; row++)
-      for (int col = c0; col <= c1; col++)
-        {
-          Tile *tile = &self->tiles[row * self->n_cols + col];
-          cairo_surface_t *surface;
-          OpRect r;
-
-          surface = pass == 0 ? picture_tile_surface (self, col, row)
-                              : mask_tile_surface (self, tile);
-          if (surface == NULL)
-            continue;
-
-          tile_rect (self, col, row, &r);
-          cairo_set_source_surface (cr, surface, r.x, r.y);
-          cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
-          cairo_rectangle (cr, r.x, r.y, r.width, r.height);
-          cairo_fill (cr);
-        }
-
-  cairo_destroy (cr);
 }
 
 static void
@@ -670,7 +368,7 @@ op_canvas_snapshot (GtkWidget   *widget,
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
   graphene_rect_t picture, view, visible;
-  int c0, r0, c1, r1;
+  OpRect area;
 
   if (self->tiles == NULL)
     return;
@@ -685,15 +383,11 @@ op_canvas_snapshot (GtkWidget   *widget,
       return;
     }
 
-  visible_tiles (self, &c0, &r0, &c1, &r1);
-  _op_canvas_update_mask_tiles (self, FALSE);
-
   gtk_snapshot_push_clip (snapshot, &visible);
   snapshot_checkerboard (self, snapshot, &picture);
-  if (self->zoom > 1.0)
-    snapshot_tiles_nearest (self, snapshot, &visible, c0, r0, c1, r1);
-  else
-    snapshot_tiles_textured (self, snapshot, c0, r0, c1, r1);
+  if (visible_area (self, &area))
+    op_tile_cache_snapshot (self->tiles, snapshot, self->zoom, self->offset_x, self->offset_y,
+                            &area, self->mask_visible);
   gtk_snapshot_pop (snapshot);
 
   snapshot_tool_overlay (self, snapshot);
@@ -738,7 +432,8 @@ on_document_mask_changed_cb (OpCanvas   *self,
                              int         height,
                              OpDocument *document)
 {
-  mark_mask_dirty (self, &(OpRect) { x, y, width, height });
+  if (self->tiles != NULL)
+    op_tile_cache_invalidate_mask (self->tiles, &(OpRect) { x, y, width, height });
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -1047,7 +742,7 @@ op_canvas_dispose (GObject *object)
   OpCanvas *self = (OpCanvas *) object;
 
   op_canvas_set_document (self, NULL);
-  free_tiles (self);
+  g_clear_pointer (&self->tiles, op_tile_cache_free);
   g_clear_pointer (&self->lasso, g_array_unref);
 
   G_OBJECT_CLASS (op_canvas_parent_class)->dispose (object);
@@ -1155,7 +850,7 @@ set_mask_color (OpCanvas   *self,
 
   self->mask_color = color;
   self->mask_color.alpha = 1.0;
-  mark_all_mask_dirty (self);
+  update_overlay_style (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MASK_COLOR]);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -1224,7 +919,7 @@ op_canvas_set_property (GObject      *object,
 
     case PROP_MASK_OPACITY:
       if (set_double (self, &self->mask_opacity, value, prop_id))
-        mark_all_mask_dirty (self);
+        update_overlay_style (self);
       break;
 
     case PROP_MASK_VISIBLE:
