@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "op-document.h"
 
@@ -164,7 +165,7 @@ test_export_identical (void)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(OpImage) again = NULL;
 
-  op_document_export_async (doc, file, NULL, on_ready_cb, &result);
+  op_document_export_async (doc, file, NULL, NULL, on_ready_cb, &result);
   op_document_export_finish (doc, wait_for (&result), &error);
   g_assert_no_error (error);
 
@@ -183,9 +184,227 @@ test_export_without_picture (void)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  op_document_export_async (doc, file, NULL, on_ready_cb, &result);
+  op_document_export_async (doc, file, NULL, NULL, on_ready_cb, &result);
   g_assert_false (op_document_export_finish (doc, wait_for (&result), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
+/* A variant over @parent: a flat-coloured patch over a rectangle, fully blended. */
+static OpVersion *
+make_variant (OpVersion *parent,
+              guint8     red,
+              guint      generation)
+{
+  OpRect rect = { 40, 30, 100, 80 };
+  g_autoptr(OpImage) patch = op_image_new (rect.width, rect.height);
+  g_autoptr(OpMask) blend = op_mask_new (rect.width, rect.height);
+  g_autoptr(OpParams) params = op_params_new ();
+  static const OpMargins none = { 0, 0, 0, 0 };
+  guint8 *px = op_image_get_data (patch);
+
+  for (int i = 0; i < rect.width * rect.height; i++)
+    {
+      px[4 * i + 0] = red;
+      px[4 * i + 1] = 10;
+      px[4 * i + 2] = 20;
+      px[4 * i + 3] = 255;
+    }
+  memset (op_mask_get_data (blend), 255, (gsize) rect.width * rect.height);
+
+  return op_version_new_variant (parent, &none, patch, &rect, blend, params, 1000 + red,
+                                 generation);
+}
+
+/* Swapped, so it gets the counter first; a signal's other arguments are ignored. */
+static void
+count_cb (guint *counter)
+{
+  (*counter)++;
+}
+
+static void
+count_signal (gpointer    instance,
+              const char *name,
+              guint      *counter)
+{
+  g_signal_connect_swapped (instance, name, G_CALLBACK (count_cb), counter);
+}
+
+static void
+test_variants_undo_redo (void)
+{
+  g_autoptr(OpDocument) doc = load_sample ("chelsea.png");
+  OpVersion *root = op_document_get_root (doc);
+  g_autoptr(OpImage) original = op_image_copy (op_document_get_image (doc));
+  g_autoptr(GPtrArray) versions = g_ptr_array_new_with_free_func (g_object_unref);
+  guint generation = op_document_new_generation (doc);
+  guint changed = 0;
+  const guint8 *px;
+
+  count_signal (doc, "versions-changed", &changed);
+  for (int i = 0; i < 3; i++)
+    g_ptr_array_add (versions, make_variant (root, 100 + i, generation));
+
+  op_document_add_variants (doc, root, versions);
+  g_assert_cmpuint (op_version_get_n_children (root), ==, 3);
+  g_assert_true (op_document_get_current (doc) == versions->pdata[0]);
+  g_assert_cmpuint (changed, >=, 1);
+
+  /* the composite: the patch inside, the original bit for bit outside */
+  px = op_image_peek_data (op_document_get_image (doc));
+  g_assert_cmpint (px[(50 * 451 + 60) * 4], ==, 100);
+  g_assert_cmpmem (px, 451 * 4 * 30, op_image_peek_data (original), 451 * 4 * 30);
+
+  op_document_set_current (doc, versions->pdata[2]);
+  px = op_image_peek_data (op_document_get_image (doc));
+  g_assert_cmpint (px[(50 * 451 + 60) * 4], ==, 102);
+
+  op_document_discard (doc, versions->pdata[2]);
+  g_assert_cmpuint (op_version_get_n_children (root), ==, 2);
+  g_assert_true (op_document_get_current (doc) == versions->pdata[1]);
+
+  op_document_use_as_base (doc);
+  g_assert_true (op_document_get_root (doc) != root);
+  g_assert_true (op_version_is_root (op_document_get_current (doc)));
+  g_assert_nonnull (op_version_get_params (op_document_get_current (doc)));
+
+  /* undo all four steps: back to the original picture, alone */
+  op_document_undo (doc);
+  g_assert_true (op_document_get_root (doc) == root);
+  g_assert_true (op_document_get_current (doc) == versions->pdata[1]);
+  op_document_undo (doc);
+  g_assert_cmpuint (op_version_get_n_children (root), ==, 3);
+  g_assert_true (op_document_get_current (doc) == versions->pdata[2]);
+  op_document_undo (doc);
+  g_assert_true (op_document_get_current (doc) == versions->pdata[0]);
+  op_document_undo (doc);
+  g_assert_cmpuint (op_version_get_n_children (root), ==, 0);
+  g_assert_true (op_document_get_current (doc) == root);
+  g_assert_true (op_image_equal (op_document_get_image (doc), original));
+  g_assert_false (op_document_can_undo (doc));
+
+  /* and redo all of it */
+  for (int i = 0; i < 4; i++)
+    op_document_redo (doc);
+  g_assert_true (op_document_get_root (doc) != root);
+  g_assert_false (op_document_can_redo (doc));
+}
+
+static void
+test_blend_mask_editing (void)
+{
+  g_autoptr(OpDocument) doc = load_sample ("chelsea.png");
+  OpVersion *root = op_document_get_root (doc);
+  g_autoptr(GPtrArray) versions = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(OpImage) original = op_image_copy (op_document_get_image (doc));
+  OpRect erase = { 40, 30, 50, 80 };   /* the left half of the patch */
+  guint pictures = 0;
+  const guint8 *px;
+  int ox, oy;
+
+  g_ptr_array_add (versions, make_variant (root, 200, op_document_new_generation (doc)));
+  op_document_add_variants (doc, root, versions);
+  count_signal (doc, "picture-changed", &pictures);
+
+  op_document_set_mask_target (doc, OP_MASK_TARGET_BLEND);
+  g_assert_cmpint (op_document_get_mask_target (doc), ==, OP_MASK_TARGET_BLEND);
+  op_document_get_mask_origin (doc, &ox, &oy);
+  g_assert_cmpint (ox, ==, 40);
+  g_assert_cmpint (oy, ==, 30);
+
+  /* subtracting from the blend mask brings the original back there, bit for bit */
+  op_document_fill_rect (doc, &erase, OP_MASK_MODE_SUBTRACT);
+  g_assert_cmpuint (pictures, >=, 1);
+  px = op_image_peek_data (op_document_get_image (doc));
+  for (int y = 30; y < 110; y++)
+    g_assert_cmpmem (px + (y * 451 + 40) * 4, 50 * 4,
+                     op_image_peek_data (original) + (y * 451 + 40) * 4, 50 * 4);
+  g_assert_cmpint (px[(50 * 451 + 120) * 4], ==, 200);
+
+  /* a soft stroke on the blend mask: the picture updated in place over the stroke is
+   * exactly what compositing from scratch gives */
+  {
+    OpBrush soft = { 25, 0.2, 0.6, 0.1, OP_MASK_MODE_SUBTRACT };
+    OpVersion *v = op_document_get_current (doc);
+    g_autoptr(OpImage) fresh = NULL;
+    OpRect rect;
+
+    op_document_stroke_begin (doc, &soft, 60, 40, 1);
+    op_document_stroke_to (doc, 130, 100, 0.7);
+    op_document_stroke_end (doc);
+    op_version_get_rect (v, &rect);
+    fresh = op_composite (op_version_get_composite (root), op_version_get_margins (v),
+                          op_version_get_patch (v), &rect, op_version_get_blend (v));
+    g_assert_true (op_image_equal (fresh, op_document_get_image (doc)));
+    op_document_undo (doc);
+  }
+
+  /* undo reveals the result again */
+  op_document_undo (doc);
+  px = op_image_peek_data (op_document_get_image (doc));
+  g_assert_cmpint (px[(50 * 451 + 60) * 4], ==, 200);
+
+  /* on the original picture there is no blend mask to paint */
+  op_document_set_current (doc, root);
+  g_assert_cmpint (op_document_get_mask_target (doc), ==, OP_MASK_TARGET_BRUSH);
+  op_document_set_mask_target (doc, OP_MASK_TARGET_BLEND);
+  g_assert_cmpint (op_document_get_mask_target (doc), ==, OP_MASK_TARGET_BRUSH);
+}
+
+static void
+test_margins (void)
+{
+  g_autoptr(OpDocument) doc = load_sample ("chelsea.png");
+  OpMargins m = { 10, 20, 0, 5 }, got;
+  OpMargins bad = { -1, 0, 0, 0 };
+  g_autoptr(OpParams) params = op_params_new ();
+  g_autoptr(OpRequest) request = NULL;
+  g_autoptr(GError) error = NULL;
+  int w, h;
+
+  op_document_set_margins (doc, &m);
+  op_document_get_margins (doc, &got);
+  g_assert_cmpmem (&got, sizeof got, &m, sizeof m);
+
+  /* a negative margin is refused and changes nothing */
+  op_document_set_margins (doc, &bad);
+  op_document_get_margins (doc, &got);
+  g_assert_cmpmem (&got, sizeof got, &m, sizeof m);
+
+  request = op_document_create_request (doc, params, &error);
+  g_assert_no_error (error);
+  op_request_get_canvas_size (request, &w, &h);
+  g_assert_cmpint (w, ==, 451 + 30);
+  g_assert_cmpint (h, ==, 300 + 5);
+
+  op_document_undo (doc);
+  op_document_get_margins (doc, &got);
+  g_assert_cmpint (got.left + got.right + got.top + got.bottom, ==, 0);
+}
+
+static void
+test_request_is_snapshot (void)
+{
+  g_autoptr(OpDocument) doc = load_sample ("chelsea.png");
+  g_autoptr(OpParams) params = op_params_new ();
+  g_autoptr(OpRequest) request = NULL;
+  g_autoptr(OpMask) mask_then = NULL;
+  g_autoptr(GError) error = NULL;
+  OpRect rect = { 10, 10, 30, 30 }, more = { 100, 100, 30, 30 };
+
+  request = op_document_create_request (doc, params, &error);
+  g_assert_error (error, OP_REQUEST_ERROR, OP_REQUEST_ERROR_NOTHING_TO_DO);
+  g_clear_error (&error);
+
+  op_document_fill_rect (doc, &rect, OP_MASK_MODE_ADD);
+  request = op_document_create_request (doc, params, &error);
+  g_assert_no_error (error);
+  mask_then = op_mask_copy (op_request_get_mask (request));
+
+  /* painting on after the request was made changes nothing in it */
+  op_document_fill_rect (doc, &more, OP_MASK_MODE_ADD);
+  g_assert_true (op_mask_equal (mask_then, op_request_get_mask (request)));
+  g_assert_false (op_request_get_source (request) == op_document_get_image (doc));
 }
 
 int
@@ -199,6 +418,10 @@ main (int   argc,
   g_test_add_func ("/document/mask/single-steps", test_whole_mask_ops_are_single_steps);
   g_test_add_func ("/document/export/identical", test_export_identical);
   g_test_add_func ("/document/export/no-picture", test_export_without_picture);
+  g_test_add_func ("/document/versions/undo-redo", test_variants_undo_redo);
+  g_test_add_func ("/document/versions/blend-mask", test_blend_mask_editing);
+  g_test_add_func ("/document/margins", test_margins);
+  g_test_add_func ("/document/request/snapshot", test_request_is_snapshot);
 
   return g_test_run ();
 }

@@ -191,6 +191,52 @@ test_crop_and_copy (void)
                    op_image_peek_data (image) + 20 * op_image_get_stride (image) + 40, 30 * 4);
 }
 
+static void
+test_png_text_chunks (void)
+{
+  g_autoptr(OpImage) image = op_image_new (8, 8);
+  g_autoptr(GBytes) png = NULL;
+  g_autoptr(GHashTable) texts = NULL;
+  g_autoptr(GError) error = NULL;
+  const OpPngText chunks[] = {
+    { "parameters", "a cat\nSteps: 30, Seed: 7", FALSE },
+    { "Comment", "猫 — unicode goes to iTXt", FALSE },
+    { "XML:com.adobe.xmp", "<x:xmpmeta/>", TRUE },
+  };
+
+  png = op_image_encode_png_with_text (image, chunks, G_N_ELEMENTS (chunks), &error);
+  g_assert_no_error (error);
+  texts = op_png_read_text (png, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_hash_table_lookup (texts, "parameters"), ==, "a cat\nSteps: 30, Seed: 7");
+  g_assert_cmpstr (g_hash_table_lookup (texts, "Comment"), ==, "猫 — unicode goes to iTXt");
+  g_assert_cmpstr (g_hash_table_lookup (texts, "XML:com.adobe.xmp"), ==, "<x:xmpmeta/>");
+}
+
+static void
+test_png_text_bad_input (void)
+{
+  g_autoptr(GBytes) junk = g_bytes_new_static ("not a png at all", 16);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "truncated.png", NULL);
+  g_autoptr(GBytes) cut = NULL;
+  g_autoptr(GError) error = NULL;
+  GHashTable *texts;
+  char *data;
+  gsize len;
+
+  texts = op_png_read_text (junk, &error);
+  g_assert_null (texts);
+  g_assert_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_NOT_AN_IMAGE);
+  g_clear_error (&error);
+
+  /* only the signature and half an IHDR */
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  cut = g_bytes_new_take (data, 20);
+  texts = op_png_read_text (cut, &error);
+  g_assert_null (texts);
+  g_assert_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_CORRUPT);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -210,6 +256,8 @@ main (int   argc,
   g_test_add_func ("/image/save/alpha-round-trip", test_save_round_trip_alpha);
   g_test_add_func ("/image/save/failure", test_save_atomic_failure_keeps_old);
   g_test_add_func ("/image/crop-copy", test_crop_and_copy);
+  g_test_add_func ("/image/png/text-chunks", test_png_text_chunks);
+  g_test_add_func ("/image/png/text-bad-input", test_png_text_bad_input);
 
   return g_test_run ();
 }

@@ -510,6 +510,18 @@ png_error_to_gerror (png_structp     png,
 }
 
 static void
+png_read_error_to_gerror (png_structp     png,
+                          png_const_charp message)
+{
+  GError **error = png_get_error_ptr (png);
+
+  if (error != NULL && *error == NULL)
+    g_set_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_CORRUPT,
+                 _("The PNG file is damaged (%s)."), message);
+  png_longjmp (png, 1);
+}
+
+static void
 png_warning_ignore (png_structp     png,
                     png_const_charp message)
 {
@@ -519,9 +531,48 @@ png_warning_ignore (png_structp     png,
 /* libpng itself, not GdkPixbuf: GdkPixbuf 2.42 cannot write an RGB ICC profile (it sets
  * iCCP before IHDR and libpng refuses), and later we need tEXt and iTXt chunks. */
 static gboolean
-encode_png (const OpImage  *self,
-            GByteArray     *out,
-            GError        **error)
+is_ascii (const char *text)
+{
+  for (const guchar *p = (const guchar *) text; *p; p++)
+    if (*p >= 0x80)
+      return FALSE;
+
+  return TRUE;
+}
+
+static void
+set_text_chunks (png_structp      png,
+                 png_infop        info,
+                 const OpPngText *texts,
+                 guint            n_texts)
+{
+  g_autofree png_text *chunks = g_new0 (png_text, n_texts);
+
+  /* tEXt is Latin-1 only: anything else goes into an iTXt chunk in UTF-8, as the
+   * Stable Diffusion web UI does for its parameters */
+  for (guint i = 0; i < n_texts; i++)
+    {
+      gboolean international = texts[i].international || !is_ascii (texts[i].text);
+
+      chunks[i].compression = international ? PNG_ITXT_COMPRESSION_NONE
+                                            : PNG_TEXT_COMPRESSION_NONE;
+      chunks[i].key = (png_charp) texts[i].key;
+      chunks[i].text = (png_charp) texts[i].text;
+      chunks[i].text_length = international ? 0 : strlen (texts[i].text);
+      chunks[i].itxt_length = international ? strlen (texts[i].text) : 0;
+      chunks[i].lang = international ? (png_charp) "" : NULL;
+      chunks[i].lang_key = international ? (png_charp) "" : NULL;
+    }
+
+  png_set_text (png, info, chunks, (int) n_texts);
+}
+
+static gboolean
+encode_png (const OpImage   *self,
+            const OpPngText *texts,
+            guint            n_texts,
+            GByteArray      *out,
+            GError         **error)
 {
   png_structp png;
   png_infop info;
@@ -556,6 +607,9 @@ encode_png (const OpImage  *self,
                   g_bytes_get_data (self->icc_profile, NULL),
                   (png_uint_32) g_bytes_get_size (self->icc_profile));
 
+  if (n_texts > 0)
+    set_text_chunks (png, info, texts, n_texts);
+
   png_write_info (png, info);
 
   row = g_malloc ((gsize) self->width * 4);
@@ -584,11 +638,25 @@ GBytes *
 op_image_encode_png (const OpImage  *self,
                      GError        **error)
 {
+  return op_image_encode_png_with_text (self, NULL, 0, error);
+}
+
+/**
+ * op_image_encode_png_with_text:
+ * @texts: (array length=n_texts): text chunks to write before the pixels
+ */
+GBytes *
+op_image_encode_png_with_text (const OpImage   *self,
+                               const OpPngText *texts,
+                               guint            n_texts,
+                               GError         **error)
+{
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
   g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (texts != NULL || n_texts == 0, NULL);
 
-  if (!encode_png (self, out, error))
+  if (!encode_png (self, texts, n_texts, out, error))
     return NULL;
 
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
@@ -605,6 +673,16 @@ op_image_save_png (const OpImage  *self,
                    const char     *path,
                    GError        **error)
 {
+  return op_image_save_png_with_text (self, path, NULL, 0, error);
+}
+
+gboolean
+op_image_save_png_with_text (const OpImage   *self,
+                             const char      *path,
+                             const OpPngText *texts,
+                             guint            n_texts,
+                             GError         **error)
+{
   g_autoptr(GBytes) png = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *display = NULL;
@@ -612,7 +690,7 @@ op_image_save_png (const OpImage  *self,
   g_return_val_if_fail (self != NULL, FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  png = op_image_encode_png (self, error);
+  png = op_image_encode_png_with_text (self, texts, n_texts, error);
   if (png == NULL)
     return FALSE;
 
@@ -627,4 +705,75 @@ op_image_save_png (const OpImage  *self,
     }
 
   return TRUE;
+}
+
+typedef struct
+{
+  const guint8 *data;
+  gsize len;
+  gsize pos;
+} PngReader;
+
+static void
+png_read_from_bytes (png_structp png,
+                     png_bytep   out,
+                     png_size_t  length)
+{
+  PngReader *reader = png_get_io_ptr (png);
+
+  if (length > reader->len - reader->pos)
+    png_error (png, "unexpected end of data");
+
+  memcpy (out, reader->data + reader->pos, length);
+  reader->pos += length;
+}
+
+/**
+ * op_png_read_text:
+ *
+ * Returns: (transfer full): the tEXt, zTXt and iTXt chunks before the pixel data, by
+ *   key; NULL with @error when @png is not a PNG.
+ */
+GHashTable *
+op_png_read_text (GBytes  *png,
+                  GError **error)
+{
+  GHashTable *volatile table = NULL;
+  PngReader reader = { 0, };
+  png_structp png_ptr;
+  png_infop info;
+  png_textp texts = NULL;
+  int n = 0;
+
+  g_return_val_if_fail (png != NULL, NULL);
+
+  reader.data = g_bytes_get_data (png, &reader.len);
+  if (reader.len < 8 || png_sig_cmp (reader.data, 0, 8) != 0)
+    {
+      g_set_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_NOT_AN_IMAGE, _("This is not a PNG file."));
+      return NULL;
+    }
+
+  png_ptr = png_create_read_struct (PNG_LIBPNG_VER_STRING, error, png_read_error_to_gerror,
+                                    png_warning_ignore);
+  info = png_create_info_struct (png_ptr);
+  if (setjmp (png_jmpbuf (png_ptr)))
+    {
+      png_destroy_read_struct (&png_ptr, &info, NULL);
+      g_clear_pointer ((GHashTable **) &table, g_hash_table_unref);
+      return NULL;
+    }
+
+  png_set_read_fn (png_ptr, &reader, png_read_from_bytes);
+  png_read_info (png_ptr, info);
+  table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  png_get_text (png_ptr, info, &texts, &n);
+  for (int i = 0; i < n; i++)
+    g_hash_table_insert (table, g_strdup (texts[i].key),
+                         g_strndup (texts[i].text, texts[i].itxt_length > 0
+                                                   ? texts[i].itxt_length
+                                                   : texts[i].text_length));
+  png_destroy_read_struct (&png_ptr, &info, NULL);
+
+  return table;
 }

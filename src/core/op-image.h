@@ -69,11 +69,31 @@ OpImage  *op_image_crop             (const OpImage *self,
                                      int            width,
                                      int            height);
 
+/* A text chunk: tEXt when the text is ASCII, else (or when asked) iTXt in UTF-8. */
+typedef struct
+{
+  const char *key;
+  const char *text;
+  gboolean    international;
+} OpPngText;
+
 /* PNG with atomic replace: a temporary file in the same folder, then rename. */
 gboolean  op_image_save_png         (const OpImage *self,
                                      const char    *path,
                                      GError       **error);
 GBytes   *op_image_encode_png       (const OpImage *self,
+                                     GError       **error);
+gboolean  op_image_save_png_with_text (const OpImage   *self,
+                                       const char      *path,
+                                       const OpPngText *texts,
+                                       guint            n_texts,
+                                       GError         **error);
+GBytes   *op_image_encode_png_with_text (const OpImage   *self,
+                                         const OpPngText *texts,
+                                         guint            n_texts,
+                                         GError         **error);
+/* The text chunks of a PNG file (key → text), for tests and PNG Info. */
+GHashTable *op_png_read_text        (GBytes        *png,
                                      GError       **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OpImage, op_image_unref)
