@@ -11,30 +11,8 @@
 
 #include <glib/gi18n.h>
 
-#include "op-window.h"
-
-struct _OpWindow
-{
-  AdwApplicationWindow parent_instance;
-
-  /* Template widgets */
-  AdwToastOverlay *toast_overlay;
-  AdwWindowTitle *window_title;
-  GtkStack *view_stack;
-  OpCanvas *canvas;
-  GtkLabel *zoom_label;
-  GtkAdjustment *brush_size_adjustment;
-  GtkAdjustment *brush_hardness_adjustment;
-  GtkAdjustment *brush_opacity_adjustment;
-  GtkSpinButton *grow_spin;
-  GtkSpinButton *feather_spin;
-
-  /* Owned references */
-  OpDocument *document;
-  GSettings *settings;
-  GCancellable *cancellable;
-  GtkFileChooserNative *chooser;
-};
+#include "op-export.h"
+#include "op-window-private.h"
 
 enum {
   PROP_0,
@@ -51,12 +29,16 @@ static const char * const document_actions[] = {
   "zoom-in", "zoom-out", "zoom-fit", "zoom-100",
 };
 
-static void
-set_action_enabled (OpWindow   *self,
-                    const char *name,
-                    gboolean    enabled)
+void
+_op_window_set_action_enabled (OpWindow   *self,
+                               const char *name,
+                               gboolean    enabled)
 {
   GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+
+  /* the generation actions arrive in constructed, after the first update */
+  if (action == NULL)
+    return;
 
   g_simple_action_set_enabled (G_SIMPLE_ACTION (action), enabled);
 }
@@ -67,10 +49,10 @@ update_actions (OpWindow *self)
   gboolean has_image = op_document_get_image (self->document) != NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (document_actions); i++)
-    set_action_enabled (self, document_actions[i], has_image);
+    _op_window_set_action_enabled (self, document_actions[i], has_image);
 
-  set_action_enabled (self, "undo", op_document_can_undo (self->document));
-  set_action_enabled (self, "redo", op_document_can_redo (self->document));
+  _op_window_set_action_enabled (self, "undo", op_document_can_undo (self->document));
+  _op_window_set_action_enabled (self, "redo", op_document_can_redo (self->document));
 }
 
 void
@@ -87,9 +69,9 @@ op_window_show_error (OpWindow   *self,
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
-static void
-show_message (OpWindow   *self,
-              const char *message)
+void
+_op_window_show_message (OpWindow   *self,
+                         const char *message)
 {
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
 }
@@ -230,7 +212,7 @@ export_cb (GObject      *object,
     }
 
   message = g_strdup_printf (_("Exported “%s”"), name);
-  show_message (op->self, message);
+  _op_window_show_message (op->self, message);
   remember_folder (op->self, op->file);
 }
 
@@ -480,6 +462,8 @@ op_window_constructed (GObject *object)
 
   g_assert (self->settings != NULL);
   bind_settings (self);
+  _op_window_generate_init (self);
+  update_actions (self);
 }
 
 static void
@@ -489,6 +473,7 @@ op_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  _op_window_generate_dispose (self);
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
   g_clear_object (&self->chooser);
@@ -555,6 +540,12 @@ op_window_class_init (OpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OpWindow, brush_opacity_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OpWindow, grow_spin);
   gtk_widget_class_bind_template_child (widget_class, OpWindow, feather_spin);
+  gtk_widget_class_bind_template_child (widget_class, OpWindow, margin_left_spin);
+  gtk_widget_class_bind_template_child (widget_class, OpWindow, margin_right_spin);
+  gtk_widget_class_bind_template_child (widget_class, OpWindow, margin_top_spin);
+  gtk_widget_class_bind_template_child (widget_class, OpWindow, margin_bottom_spin);
+  gtk_widget_class_bind_template_child (widget_class, OpWindow, strip_revealer);
+  gtk_widget_class_bind_template_child (widget_class, OpWindow, sidebar_box);
 }
 
 static void
@@ -630,6 +621,7 @@ void
 op_window_export_file (OpWindow *self,
                        GFile    *file)
 {
+  g_auto(GStrv) texts = NULL;
   ExportOp *op;
 
   g_return_if_fail (OP_IS_WINDOW (self));
@@ -638,5 +630,8 @@ op_window_export_file (OpWindow *self,
   op = g_new0 (ExportOp, 1);
   op->self = g_object_ref (self);
   op->file = g_object_ref (file);
-  op_document_export_async (self->document, file, self->cancellable, export_cb, op);
+  if (op_document_get_current (self->document) != NULL)
+    texts = op_export_dup_texts (op_document_get_current (self->document));
+  op_document_export_async (self->document, file, (const char * const *) texts,
+                            self->cancellable, export_cb, op);
 }

@@ -26,6 +26,8 @@ void        op_window_open_file    (OpWindow       *self,
                                     GFile          *file);
 void        op_window_export_file  (OpWindow       *self,
                                     GFile          *file);
+void        op_window_export_variants (OpWindow       *self,
+                                       GFile          *folder);
 void        op_window_show_error   (OpWindow       *self,
                                     const char     *message);
 

@@ -220,6 +220,55 @@ test_overlay_drawn (Fixture       *f,
   g_assert_false (g_settings_get_boolean (f->settings, "mask-visible"));
 }
 
+static guint32
+render_pixel (Fixture *f,
+              double   image_x,
+              double   image_y)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (f->canvas));
+  int height = gtk_widget_get_height (GTK_WIDGET (f->canvas));
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+  double wx, wy;
+  guint32 pixel;
+
+  GTK_WIDGET_GET_CLASS (f->canvas)->snapshot (GTK_WIDGET (f->canvas), snapshot);
+  node = gtk_snapshot_free_to_node (snapshot);
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  cr = cairo_create (surface);
+  gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  op_canvas_image_to_widget (f->canvas, image_x, image_y, &wx, &wy);
+  pixel = *(guint32 *) (cairo_image_surface_get_data (surface) +
+                        (int) wy * cairo_image_surface_get_stride (surface) + (int) wx * 4);
+  cairo_surface_destroy (surface);
+
+  return pixel;
+}
+
+static void
+test_context_overlay (Fixture       *f,
+                      gconstpointer  data)
+{
+  OpRect context = { 100, 100, 200, 150 };
+  guint32 before, after, inside_before, inside_after;
+
+  before = render_pixel (f, 500, 350);
+  inside_before = render_pixel (f, 150, 150);
+  op_canvas_set_context (f->canvas, &context, NULL);
+  after = render_pixel (f, 500, 350);
+  inside_after = render_pixel (f, 150, 150);
+
+  g_test_message ("outside %08x -> %08x, inside %08x -> %08x", before, after,
+                  inside_before, inside_after);
+  /* outside the context is dimmed, inside it is untouched */
+  g_assert_cmpuint ((after >> 8) & 0xff, <, ((before >> 8) & 0xff));
+  g_assert_cmpuint (inside_after, ==, inside_before);
+}
+
 static void
 test_zoom (Fixture       *f,
            gconstpointer  data)
@@ -348,6 +397,8 @@ main (int   argc,
               fixture_tear_down);
   g_test_add ("/window/canvas/zoom", Fixture, NULL, fixture_set_up, test_zoom,
               fixture_tear_down);
+  g_test_add ("/window/canvas/context-overlay", Fixture, NULL, fixture_set_up,
+              test_context_overlay, fixture_tear_down);
   g_test_add ("/window/export/identical", Fixture, NULL, fixture_set_up, test_export_identical,
               fixture_tear_down);
   g_test_add ("/window/open/bad-files", Fixture, NULL, fixture_set_up,

@@ -73,7 +73,30 @@ struct _OpCanvas
   double drag_offset_y;
   double rect_x0, rect_y0, rect_x1, rect_y1;   /* image space */
   double pinch_zoom;
+
+  /* Outpainting: the margins shown (the document's, or the one being dragged) */
+  OpMargins margins;
+  int drag_edge;              /* EDGE_NONE or the edge whose handle is dragged */
+  OpMargins drag_margins;
+  int hover_edge;
+
+  /* What the backend will see, computed by the window off the main loop */
+  gboolean has_context;
+  OpRect context;
+  GdkTexture *band;           /* the feather band over the context, tinted */
 };
+
+enum {
+  EDGE_NONE = -1,
+  EDGE_LEFT,
+  EDGE_RIGHT,
+  EDGE_TOP,
+  EDGE_BOTTOM,
+};
+
+#define HANDLE_LENGTH 36.0
+#define HANDLE_THICKNESS 8.0
+#define HANDLE_REACH 12.0
 
 enum {
   PROP_0,
@@ -97,6 +120,30 @@ static GParamSpec *properties[N_PROPS];
 
 /* Tiles */
 
+/* The feather band: where the blend mask is neither 0 nor 255, a warm tint whose
+ * strength follows how far the result fades there. */
+static GdkTexture *
+band_texture (const OpMask *band)
+{
+  int w = op_mask_get_width (band), h = op_mask_get_height (band);
+  const guint8 *src = op_mask_peek_data (band);
+  g_autoptr(GBytes) bytes = NULL;
+  guint8 *rgba = g_malloc ((gsize) w * h * 4);
+
+  for (gsize i = 0; i < (gsize) w * h; i++)
+    {
+      guint8 v = src[i];
+
+      rgba[4 * i + 0] = 246;
+      rgba[4 * i + 1] = 211;
+      rgba[4 * i + 2] = 45;
+      rgba[4 * i + 3] = v == 0 || v == 255 ? 0 : (guint8) (60 + (v < 128 ? v : 255 - v));
+    }
+
+  bytes = g_bytes_new_take (rgba, (gsize) w * h * 4);
+  return gdk_memory_texture_new (w, h, GDK_MEMORY_R8G8B8A8, bytes, w * 4);
+}
+
 static void
 on_pyramid_ready_cb (gpointer cache,
                      gpointer user_data)
@@ -109,6 +156,17 @@ update_overlay_style (OpCanvas *self)
 {
   if (self->tiles != NULL)
     op_tile_cache_set_overlay (self->tiles, &self->mask_color, self->mask_opacity);
+}
+
+/* The overlay shows the mask edits paint on: the brush mask, or a variant's blend mask
+ * placed at its patch. */
+static void
+update_tile_mask (OpCanvas *self)
+{
+  int x, y;
+
+  op_document_get_mask_origin (self->document, &x, &y);
+  op_tile_cache_set_mask (self->tiles, op_document_get_mask (self->document), x, y);
 }
 
 static void
@@ -129,8 +187,8 @@ rebuild_tiles (OpCanvas *self)
 
   self->image_width = op_image_get_width (image);
   self->image_height = op_image_get_height (image);
-  self->tiles = op_tile_cache_new (image, op_document_get_mask (self->document),
-                                   on_pyramid_ready_cb, self);
+  self->tiles = op_tile_cache_new (image, NULL, on_pyramid_ready_cb, self);
+  update_tile_mask (self);
   update_overlay_style (self);
 }
 
@@ -197,21 +255,85 @@ fit_zoom (OpCanvas *self)
   double w = gtk_widget_get_width (GTK_WIDGET (self)) - 2 * FIT_MARGIN;
   double h = gtk_widget_get_height (GTK_WIDGET (self)) - 2 * FIT_MARGIN;
 
+  double ew = self->image_width + self->margins.left + self->margins.right;
+  double eh = self->image_height + self->margins.top + self->margins.bottom;
+
   if (self->image_width == 0 || w <= 0 || h <= 0)
     return 1.0;
 
-  return CLAMP (MIN (w / self->image_width, h / self->image_height),
-                OP_CANVAS_ZOOM_MIN, OP_CANVAS_ZOOM_MAX);
+  return CLAMP (MIN (w / ew, h / eh), OP_CANVAS_ZOOM_MIN, OP_CANVAS_ZOOM_MAX);
 }
 
+/* Fits the picture with its margins, centred. */
 static void
 apply_fit (OpCanvas *self)
 {
+  double ew = self->image_width + self->margins.left + self->margins.right;
+  double eh = self->image_height + self->margins.top + self->margins.bottom;
+
   self->zoom = fit_zoom (self);
-  self->offset_x = round ((gtk_widget_get_width (GTK_WIDGET (self)) -
-                           self->image_width * self->zoom) / 2.0);
-  self->offset_y = round ((gtk_widget_get_height (GTK_WIDGET (self)) -
-                           self->image_height * self->zoom) / 2.0);
+  self->offset_x = round ((gtk_widget_get_width (GTK_WIDGET (self)) - ew * self->zoom) / 2.0 +
+                          self->margins.left * self->zoom);
+  self->offset_y = round ((gtk_widget_get_height (GTK_WIDGET (self)) - eh * self->zoom) / 2.0 +
+                          self->margins.top * self->zoom);
+}
+
+/* The extended canvas (picture plus margins) in widget coordinates. */
+static graphene_rect_t
+extended_rect (OpCanvas *self)
+{
+  const OpMargins *m = &self->margins;
+
+  return GRAPHENE_RECT_INIT (self->offset_x - m->left * self->zoom,
+                             self->offset_y - m->top * self->zoom,
+                             (self->image_width + m->left + m->right) * self->zoom,
+                             (self->image_height + m->top + m->bottom) * self->zoom);
+}
+
+static graphene_rect_t
+handle_rect (OpCanvas *self,
+             int       edge)
+{
+  graphene_rect_t e = extended_rect (self);
+  double cx = e.origin.x + e.size.width / 2, cy = e.origin.y + e.size.height / 2;
+
+  switch (edge)
+    {
+    case EDGE_LEFT:
+      return GRAPHENE_RECT_INIT (e.origin.x - HANDLE_THICKNESS, cy - HANDLE_LENGTH / 2,
+                                 HANDLE_THICKNESS, HANDLE_LENGTH);
+    case EDGE_RIGHT:
+      return GRAPHENE_RECT_INIT (e.origin.x + e.size.width, cy - HANDLE_LENGTH / 2,
+                                 HANDLE_THICKNESS, HANDLE_LENGTH);
+    case EDGE_TOP:
+      return GRAPHENE_RECT_INIT (cx - HANDLE_LENGTH / 2, e.origin.y - HANDLE_THICKNESS,
+                                 HANDLE_LENGTH, HANDLE_THICKNESS);
+    case EDGE_BOTTOM:
+    default:
+      return GRAPHENE_RECT_INIT (cx - HANDLE_LENGTH / 2, e.origin.y + e.size.height,
+                                 HANDLE_LENGTH, HANDLE_THICKNESS);
+    }
+}
+
+/* Which margin handle (or edge of the extended canvas near it) is under a point. */
+static int
+edge_at (OpCanvas *self,
+         double    x,
+         double    y)
+{
+  if (self->tiles == NULL)
+    return EDGE_NONE;
+
+  for (int edge = EDGE_LEFT; edge <= EDGE_BOTTOM; edge++)
+    {
+      graphene_rect_t r = handle_rect (self, edge);
+
+      graphene_rect_inset (&r, -HANDLE_REACH / 2, -HANDLE_REACH / 2);
+      if (graphene_rect_contains_point (&r, &GRAPHENE_POINT_INIT (x, y)))
+        return edge;
+    }
+
+  return EDGE_NONE;
 }
 
 static double
@@ -236,7 +358,13 @@ update_cursor (OpCanvas *self)
 {
   const char *name = "crosshair";
 
-  if (self->panning)
+  if (self->drag_edge != EDGE_NONE || self->hover_edge != EDGE_NONE)
+    {
+      int edge = self->drag_edge != EDGE_NONE ? self->drag_edge : self->hover_edge;
+
+      name = edge == EDGE_LEFT || edge == EDGE_RIGHT ? "ew-resize" : "ns-resize";
+    }
+  else if (self->panning)
     name = "grabbing";
   else if (self->space_held)
     name = "grab";
@@ -301,7 +429,8 @@ snapshot_tool_overlay (OpCanvas    *self,
   int height = gtk_widget_get_height (GTK_WIDGET (self));
 
   if ((self->tool == TOOL_BRUSH || self->tool == TOOL_ERASER) &&
-      self->pointer_inside && !self->space_held && !self->panning)
+      self->pointer_inside && !self->space_held && !self->panning &&
+      self->hover_edge == EDGE_NONE && self->drag_edge == EDGE_NONE)
     {
       double r = MAX (2.0, brush_radius_widget (self));
 
@@ -360,6 +489,121 @@ snapshot_tool_overlay (OpCanvas    *self,
     }
 }
 
+/* The new area of an outpaint: a translucent wash over the checkerboard and a dashed
+ * line where the picture ends, so the designer sees what will be invented. */
+static void
+snapshot_margin_area (OpCanvas    *self,
+                      GtkSnapshot *snapshot)
+{
+  static const GdkRGBA wash = { 0.21, 0.52, 0.89, 0.12 };
+  const OpMargins *m = &self->margins;
+  graphene_rect_t e = extended_rect (self);
+  double px = self->offset_x, py = self->offset_y;
+  double pw = self->image_width * self->zoom, ph = self->image_height * self->zoom;
+  cairo_t *cr;
+
+  if (m->left == 0 && m->right == 0 && m->top == 0 && m->bottom == 0)
+    return;
+
+  gtk_snapshot_append_color (snapshot, &wash,
+                             &GRAPHENE_RECT_INIT (e.origin.x, e.origin.y, px - e.origin.x,
+                                                  e.size.height));
+  gtk_snapshot_append_color (snapshot, &wash,
+                             &GRAPHENE_RECT_INIT (px + pw, e.origin.y,
+                                                  e.origin.x + e.size.width - px - pw,
+                                                  e.size.height));
+  gtk_snapshot_append_color (snapshot, &wash,
+                             &GRAPHENE_RECT_INIT (px, e.origin.y, pw, py - e.origin.y));
+  gtk_snapshot_append_color (snapshot, &wash,
+                             &GRAPHENE_RECT_INIT (px, py + ph, pw,
+                                                  e.origin.y + e.size.height - py - ph));
+
+  cr = gtk_snapshot_append_cairo (snapshot, &e);
+  cairo_rectangle (cr, round (px) + 0.5, round (py) + 0.5, round (pw) - 1, round (ph) - 1);
+  cairo_set_line_width (cr, 1);
+  cairo_set_source_rgba (cr, 1, 1, 1, 0.8);
+  cairo_set_dash (cr, (double[]) { 6, 4 }, 2, 0);
+  cairo_stroke (cr);
+  cairo_destroy (cr);
+}
+
+/* The context the backend will receive: everything outside it dimmed, its outline, and
+ * the feather band where the result fades into the picture. */
+static void
+snapshot_context (OpCanvas    *self,
+                  GtkSnapshot *snapshot)
+{
+  static const GdkRGBA dim = { 0, 0, 0, 0.45 };
+  graphene_rect_t e, c;
+  cairo_t *cr;
+
+  if (!self->has_context)
+    return;
+
+  e = extended_rect (self);
+  c = GRAPHENE_RECT_INIT (round (self->offset_x + (self->context.x - self->margins.left) *
+                                 self->zoom),
+                          round (self->offset_y + (self->context.y - self->margins.top) *
+                                 self->zoom),
+                          round (self->context.width * self->zoom),
+                          round (self->context.height * self->zoom));
+
+  /* four dimmed bands around the context */
+  gtk_snapshot_append_color (snapshot, &dim,
+                             &GRAPHENE_RECT_INIT (e.origin.x, e.origin.y, e.size.width,
+                                                  MAX (0, c.origin.y - e.origin.y)));
+  gtk_snapshot_append_color (snapshot, &dim,
+                             &GRAPHENE_RECT_INIT (e.origin.x, c.origin.y + c.size.height,
+                                                  e.size.width,
+                                                  MAX (0, e.origin.y + e.size.height -
+                                                          c.origin.y - c.size.height)));
+  gtk_snapshot_append_color (snapshot, &dim,
+                             &GRAPHENE_RECT_INIT (e.origin.x, c.origin.y,
+                                                  MAX (0, c.origin.x - e.origin.x),
+                                                  c.size.height));
+  gtk_snapshot_append_color (snapshot, &dim,
+                             &GRAPHENE_RECT_INIT (c.origin.x + c.size.width, c.origin.y,
+                                                  MAX (0, e.origin.x + e.size.width -
+                                                          c.origin.x - c.size.width),
+                                                  c.size.height));
+
+  if (self->band != NULL)
+    gtk_snapshot_append_texture (snapshot, self->band, &c);
+
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (c.origin.x - 2, c.origin.y - 2,
+                                                                  c.size.width + 4,
+                                                                  c.size.height + 4));
+  cairo_rectangle (cr, c.origin.x + 0.5, c.origin.y + 0.5, c.size.width - 1, c.size.height - 1);
+  cairo_set_line_width (cr, 1);
+  cairo_set_source_rgba (cr, 0.96, 0.76, 0.07, 0.95);
+  cairo_stroke (cr);
+  cairo_destroy (cr);
+}
+
+static void
+snapshot_handles (OpCanvas    *self,
+                  GtkSnapshot *snapshot)
+{
+  static const GdkRGBA fill = { 1, 1, 1, 0.95 };
+  static const GdkRGBA active = { 0.21, 0.52, 0.89, 1 };
+  static const GdkRGBA edge = { 0, 0, 0, 0.5 };
+
+  for (int i = EDGE_LEFT; i <= EDGE_BOTTOM; i++)
+    {
+      graphene_rect_t r = handle_rect (self, i);
+      GskRoundedRect rounded;
+      float widths[4] = { 1, 1, 1, 1 };
+      GdkRGBA colors[4] = { edge, edge, edge, edge };
+      gboolean hot = i == self->drag_edge || i == self->hover_edge;
+
+      gsk_rounded_rect_init_from_rect (&rounded, &r, HANDLE_THICKNESS / 2);
+      gtk_snapshot_push_rounded_clip (snapshot, &rounded);
+      gtk_snapshot_append_color (snapshot, hot ? &active : &fill, &r);
+      gtk_snapshot_pop (snapshot);
+      gtk_snapshot_append_border (snapshot, &rounded, widths, colors);
+    }
+}
+
 static void
 op_canvas_snapshot (GtkWidget   *widget,
                     GtkSnapshot *snapshot)
@@ -373,23 +617,21 @@ op_canvas_snapshot (GtkWidget   *widget,
   if (self->tiles == NULL)
     return;
 
-  picture = GRAPHENE_RECT_INIT (self->offset_x, self->offset_y,
-                                self->image_width * self->zoom,
-                                self->image_height * self->zoom);
+  picture = extended_rect (self);
   view = GRAPHENE_RECT_INIT (0, 0, width, height);
-  if (!graphene_rect_intersection (&picture, &view, &visible))
+  if (graphene_rect_intersection (&picture, &view, &visible))
     {
-      snapshot_tool_overlay (self, snapshot);
-      return;
+      gtk_snapshot_push_clip (snapshot, &visible);
+      snapshot_checkerboard (self, snapshot, &picture);
+      if (visible_area (self, &area))
+        op_tile_cache_snapshot (self->tiles, snapshot, self->zoom, self->offset_x,
+                                self->offset_y, &area, self->mask_visible);
+      snapshot_margin_area (self, snapshot);
+      gtk_snapshot_pop (snapshot);
+      snapshot_context (self, snapshot);
     }
 
-  gtk_snapshot_push_clip (snapshot, &visible);
-  snapshot_checkerboard (self, snapshot, &picture);
-  if (visible_area (self, &area))
-    op_tile_cache_snapshot (self->tiles, snapshot, self->zoom, self->offset_x, self->offset_y,
-                            &area, self->mask_visible);
-  gtk_snapshot_pop (snapshot);
-
+  snapshot_handles (self, snapshot);
   snapshot_tool_overlay (self, snapshot);
 }
 
@@ -416,11 +658,48 @@ static void
 on_document_image_changed_cb (OpCanvas   *self,
                               OpDocument *document)
 {
+  int old_width = self->image_width, old_height = self->image_height;
+
   rebuild_tiles (self);
-  self->fit = TRUE;
-  if (gtk_widget_get_width (GTK_WIDGET (self)) > 0)
+
+  /* switching between variants of one size keeps the view; another size refits */
+  if (self->image_width != old_width || self->image_height != old_height)
+    self->fit = TRUE;
+  if (self->fit && gtk_widget_get_width (GTK_WIDGET (self)) > 0)
     apply_fit (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_document_margins_changed_cb (OpCanvas   *self,
+                                OpDocument *document)
+{
+  op_document_get_margins (document, &self->margins);
+  self->has_context = FALSE;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_document_mask_target_cb (OpCanvas   *self,
+                            GParamSpec *pspec,
+                            OpDocument *document)
+{
+  if (self->tiles != NULL)
+    update_tile_mask (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_document_picture_changed_cb (OpCanvas   *self,
+                                int         x,
+                                int         y,
+                                int         width,
+                                int         height,
+                                OpDocument *document)
+{
+  if (self->tiles != NULL)
+    op_tile_cache_invalidate_picture (self->tiles, &(OpRect) { x, y, width, height });
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -467,15 +746,55 @@ begin_pan (OpCanvas *self,
   update_cursor (self);
 }
 
+/* Dragging an edge handle outward extends the canvas on that side; back in, shrinks. */
+static void
+drag_margin (OpCanvas *self,
+             double    dx,
+             double    dy)
+{
+  OpMargins m = self->drag_margins;
+  int limit_w = OP_IMAGE_MAX_SIDE - self->image_width;
+  int limit_h = OP_IMAGE_MAX_SIDE - self->image_height;
+
+  switch (self->drag_edge)
+    {
+    case EDGE_LEFT:
+      m.left = CLAMP ((int) round (m.left - dx / self->zoom), 0, limit_w - m.right);
+      break;
+    case EDGE_RIGHT:
+      m.right = CLAMP ((int) round (m.right + dx / self->zoom), 0, limit_w - m.left);
+      break;
+    case EDGE_TOP:
+      m.top = CLAMP ((int) round (m.top - dy / self->zoom), 0, limit_h - m.bottom);
+      break;
+    case EDGE_BOTTOM:
+    default:
+      m.bottom = CLAMP ((int) round (m.bottom + dy / self->zoom), 0, limit_h - m.top);
+      break;
+    }
+
+  self->margins = m;
+  self->has_context = FALSE;   /* out of date until the window computes it again */
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 static void
 on_paint_drag_begin_cb (OpCanvas       *self,
                         double          x,
                         double          y,
                         GtkGestureDrag *gesture)
 {
+  int edge = edge_at (self, x, y);
+
   gtk_widget_grab_focus (GTK_WIDGET (self));
 
-  if (self->space_held)
+  if (edge != EDGE_NONE && !self->space_held)
+    {
+      self->drag_edge = edge;
+      self->drag_margins = self->margins;
+      update_cursor (self);
+    }
+  else if (self->space_held)
     begin_pan (self, x, y);
   else
     op_canvas_tool_begin (self, x, y, event_pressure (GTK_GESTURE (gesture)));
@@ -493,7 +812,9 @@ on_paint_drag_update_cb (OpCanvas       *self,
   self->pointer_x = x + dx;
   self->pointer_y = y + dy;
 
-  if (self->panning)
+  if (self->drag_edge != EDGE_NONE)
+    drag_margin (self, dx, dy);
+  else if (self->panning)
     {
       self->offset_x = self->drag_offset_x + dx;
       self->offset_y = self->drag_offset_y + dy;
@@ -509,7 +830,16 @@ on_paint_drag_end_cb (OpCanvas       *self,
                       double          dy,
                       GtkGestureDrag *gesture)
 {
-  if (self->panning)
+  if (self->drag_edge != EDGE_NONE)
+    {
+      OpMargins margins = self->margins;
+
+      self->drag_edge = EDGE_NONE;
+      update_cursor (self);
+      /* one undo step for the whole drag */
+      op_document_set_margins (self->document, &margins);
+    }
+  else if (self->panning)
     {
       self->panning = FALSE;
       update_cursor (self);
@@ -554,9 +884,17 @@ on_motion_cb (OpCanvas                 *self,
               double                    y,
               GtkEventControllerMotion *controller)
 {
+  int edge = edge_at (self, x, y);
+
   self->pointer_x = x;
   self->pointer_y = y;
   self->pointer_inside = TRUE;
+  if (edge != self->hover_edge)
+    {
+      self->hover_edge = edge;
+      update_cursor (self);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
   if (self->tool == TOOL_BRUSH || self->tool == TOOL_ERASER)
     gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -744,6 +1082,7 @@ op_canvas_dispose (GObject *object)
   op_canvas_set_document (self, NULL);
   g_clear_pointer (&self->tiles, op_tile_cache_free);
   g_clear_pointer (&self->lasso, g_array_unref);
+  g_clear_object (&self->band);
 
   G_OBJECT_CLASS (op_canvas_parent_class)->dispose (object);
 }
@@ -1027,6 +1366,8 @@ op_canvas_init (OpCanvas *self)
   self->mask_opacity = 0.5;
   self->mask_visible = TRUE;
   self->lasso = g_array_new (FALSE, FALSE, sizeof (double));
+  self->drag_edge = EDGE_NONE;
+  self->hover_edge = EDGE_NONE;
 
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
@@ -1110,6 +1451,15 @@ op_canvas_set_document (OpCanvas   *self,
                                G_CONNECT_SWAPPED);
       g_signal_connect_object (document, "mask-changed",
                                G_CALLBACK (on_document_mask_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (document, "margins-changed",
+                               G_CALLBACK (on_document_margins_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (document, "notify::mask-target",
+                               G_CALLBACK (on_document_mask_target_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (document, "picture-changed",
+                               G_CALLBACK (on_document_picture_changed_cb), self,
                                G_CONNECT_SWAPPED);
     }
 
@@ -1403,4 +1753,64 @@ op_canvas_tool_end (OpCanvas *self)
     }
 
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/**
+ * op_canvas_set_context:
+ * @context: (nullable): the context rectangle in the extended canvas's pixels (the
+ *   picture's top left is at the margins' left and top), or NULL to hide it
+ * @band: (nullable): the blend mask over @context; its partial values are drawn as the
+ *   feather band
+ *
+ * Shows what the backend will receive, before sending.
+ */
+void
+op_canvas_set_context (OpCanvas     *self,
+                       const OpRect *context,
+                       const OpMask *band)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  g_clear_object (&self->band);
+  self->has_context = context != NULL && !op_rect_is_empty (context);
+  if (!self->has_context)
+    {
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return;
+    }
+
+  self->context = *context;
+  if (band != NULL)
+    self->band = band_texture (band);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/* The margins being shown, including during a handle drag. */
+void
+op_canvas_get_margins (OpCanvas  *self,
+                       OpMargins *margins)
+{
+  g_return_if_fail (OP_IS_CANVAS (self));
+  *margins = self->margins;
+}
+
+/* Drags a margin handle as the pointer would: for tests and keyboard access. */
+void
+op_canvas_drag_margin (OpCanvas  *self,
+                       GtkPositionType side,
+                       double     widget_dx,
+                       double     widget_dy)
+{
+  static const int edges[] = { EDGE_LEFT, EDGE_RIGHT, EDGE_TOP, EDGE_BOTTOM };
+  OpMargins margins;
+
+  g_return_if_fail (OP_IS_CANVAS (self));
+  g_return_if_fail (side <= GTK_POS_BOTTOM);
+
+  self->drag_edge = edges[side];
+  self->drag_margins = self->margins;
+  drag_margin (self, widget_dx, widget_dy);
+  self->drag_edge = EDGE_NONE;
+  margins = self->margins;
+  op_document_set_margins (self->document, &margins);
 }

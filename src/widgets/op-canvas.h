@@ -61,4 +61,14 @@ void        op_canvas_tool_motion       (OpCanvas   *self,
                                          double      pressure);
 void        op_canvas_tool_end          (OpCanvas   *self);
 
+void        op_canvas_set_context       (OpCanvas     *self,
+                                         const OpRect *context,
+                                         const OpMask *band);
+void        op_canvas_get_margins       (OpCanvas     *self,
+                                         OpMargins    *margins);
+void        op_canvas_drag_margin       (OpCanvas     *self,
+                                         GtkPositionType side,
+                                         double        widget_dx,
+                                         double        widget_dy);
+
 G_END_DECLS

@@ -39,7 +39,9 @@ typedef struct
 struct _OpTileCache
 {
   OpImage *image;
-  OpMask *mask;
+  OpMask *mask;        /* nullable: no overlay */
+  int mask_x;          /* where the mask's top left lies on the picture */
+  int mask_y;
   GCancellable *cancellable;
   GFunc pyramid_ready;
   gpointer user_data;
@@ -133,18 +135,45 @@ op_tile_cache_invalidate_mask (OpTileCache  *self,
     mark_dirty (self, &self->levels[i], &clipped);
 }
 
+/* Coverage at a picture pixel; 0 outside the mask, which may be smaller than the
+ * picture (a version's blend mask covers its patch only). */
+static inline guint8
+coverage_at (OpTileCache *self,
+             int          x,
+             int          y)
+{
+  int mx = x - self->mask_x, my = y - self->mask_y;
+
+  if (mx < 0 || my < 0 || mx >= op_mask_get_width (self->mask) ||
+      my >= op_mask_get_height (self->mask))
+    return 0;
+
+  return op_mask_peek_data (self->mask)[(gsize) my * op_mask_get_width (self->mask) + mx];
+}
+
 static gboolean
 mask_area_is_empty (OpTileCache  *self,
                     const OpRect *area)
 {
-  int stride = op_mask_get_width (self->mask);
-  const guint8 *data = op_mask_peek_data (self->mask);
+  OpRect mask_rect, part;
+  int stride;
+  const guint8 *data;
 
-  for (int y = area->y; y < area->y + area->height; y++)
+  if (self->mask == NULL)
+    return TRUE;
+
+  mask_rect = (OpRect) { self->mask_x, self->mask_y,
+                         op_mask_get_width (self->mask), op_mask_get_height (self->mask) };
+  if (!op_rect_intersect (area, &mask_rect, &part))
+    return TRUE;
+
+  stride = op_mask_get_width (self->mask);
+  data = op_mask_peek_data (self->mask);
+  for (int y = part.y; y < part.y + part.height; y++)
     {
-      const guint8 *row = data + (gsize) y * stride + area->x;
+      const guint8 *row = data + (gsize) (y - self->mask_y) * stride + (part.x - self->mask_x);
 
-      for (int x = 0; x < area->width; x++)
+      for (int x = 0; x < part.width; x++)
         if (row[x] != 0)
           return FALSE;
     }
@@ -159,20 +188,21 @@ level_alpha (OpTileCache *self,
              int          u,
              int          v)
 {
-  int width = op_mask_get_width (self->mask);
-  int height = op_mask_get_height (self->mask);
-  const guint8 *data = op_mask_peek_data (self->mask);
+  int width = op_image_get_width (self->image);
+  int height = op_image_get_height (self->image);
   int x0 = u * scale, x1 = MIN (x0 + scale, width);
   int y0 = v * scale, y1 = MIN (y0 + scale, height);
   guint sum = 0;
 
-  for (int y = y0; y < y1; y++)
-    {
-      const guint8 *row = data + (gsize) y * width;
+  if (self->mask == NULL)
+    return 0;
 
-      for (int x = x0; x < x1; x++)
-        sum += row[x];
-    }
+  if (scale == 1)
+    return (guint8) ((coverage_at (self, x0, y0) * self->alpha_scale) >> 8);
+
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      sum += coverage_at (self, x, y);
 
   sum /= (guint) ((x1 - x0) * (y1 - y0));
   return (guint8) ((sum * self->alpha_scale) >> 8);
@@ -544,40 +574,17 @@ op_tile_cache_set_overlay (OpTileCache   *self,
 
 /* Pyramid */
 
-/* Halves a picture with a 2×2 box, weighting colour by alpha so edges do not darken. */
+static void halve_region (const OpImage *src,
+                          OpImage       *dst,
+                          const OpRect  *dst_rect);
+
 static OpImage *
 halve (const OpImage *src)
 {
-  int sw = op_image_get_width (src), sh = op_image_get_height (src);
-  int dw = (sw + 1) / 2, dh = (sh + 1) / 2;
-  int ss = op_image_get_stride (src);
-  const guint8 *sp = op_image_peek_data (src);
-  OpImage *dst = op_image_new (dw, dh);
-  guint8 *dp = op_image_get_data (dst);
+  OpRect all = { 0, 0, (op_image_get_width (src) + 1) / 2, (op_image_get_height (src) + 1) / 2 };
+  OpImage *dst = op_image_new (all.width, all.height);
 
-  for (int y = 0; y < dh; y++)
-    for (int x = 0; x < dw; x++)
-      {
-        guint sum[4] = { 0, 0, 0, 0 }, n = 0;
-        guint8 *d = dp + ((gsize) y * dw + x) * 4;
-
-        for (int j = 0; j < 2 && 2 * y + j < sh; j++)
-          for (int i = 0; i < 2 && 2 * x + i < sw; i++)
-            {
-              const guint8 *s = sp + (gsize) (2 * y + j) * ss + (gsize) (2 * x + i) * 4;
-
-              sum[0] += s[0] * s[3];
-              sum[1] += s[1] * s[3];
-              sum[2] += s[2] * s[3];
-              sum[3] += s[3];
-              n++;
-            }
-
-        d[3] = (guint8) ((sum[3] + n / 2) / n);
-        for (int c = 0; c < 3; c++)
-          d[c] = sum[3] ? (guint8) ((sum[c] + sum[3] / 2) / sum[3]) : 0;
-      }
-
+  halve_region (src, dst, &all);
   return dst;
 }
 
@@ -635,14 +642,14 @@ op_tile_cache_new (OpImage  *image,
   OpTileCache *self;
   int width, height;
 
-  g_return_val_if_fail (image != NULL && mask != NULL, NULL);
+  g_return_val_if_fail (image != NULL, NULL);
 
   width = op_image_get_width (image);
   height = op_image_get_height (image);
 
   self = g_new0 (OpTileCache, 1);
   self->image = op_image_ref (image);
-  self->mask = op_mask_ref (mask);
+  self->mask = mask != NULL ? op_mask_ref (mask) : NULL;
   self->cancellable = g_cancellable_new ();
   self->pyramid_ready = pyramid_ready;
   self->user_data = user_data;
@@ -680,6 +687,114 @@ op_tile_cache_new (OpImage  *image,
   return self;
 }
 
+/**
+ * op_tile_cache_set_mask:
+ * @mask: (nullable): the mask to show as the overlay
+ *
+ * Shows another mask (the brush mask, or a version's blend mask placed at its patch).
+ */
+void
+op_tile_cache_set_mask (OpTileCache *self,
+                        OpMask      *mask,
+                        int          x,
+                        int          y)
+{
+  if (mask != NULL)
+    op_mask_ref (mask);
+  g_clear_pointer (&self->mask, op_mask_unref);
+  self->mask = mask;
+  self->mask_x = x;
+  self->mask_y = y;
+  op_tile_cache_invalidate_mask (self, NULL);
+}
+
+/* Recomputes a halved picture over a rectangle from the level below it: a 2×2 box,
+ * weighting colour by alpha so transparent edges do not darken. */
+static void
+halve_region (const OpImage *src,
+              OpImage       *dst,
+              const OpRect  *dst_rect)
+{
+  int sw = op_image_get_width (src), sh = op_image_get_height (src);
+  int ss = op_image_get_stride (src), ds = op_image_get_stride (dst);
+  const guint8 *sp = op_image_peek_data (src);
+  guint8 *dp = op_image_get_data (dst);
+
+  for (int y = dst_rect->y; y < dst_rect->y + dst_rect->height; y++)
+    for (int x = dst_rect->x; x < dst_rect->x + dst_rect->width; x++)
+      {
+        guint sum[4] = { 0, 0, 0, 0 }, n = 0;
+        guint8 *d = dp + (gsize) y * ds + (gsize) x * 4;
+
+        for (int j = 0; j < 2 && 2 * y + j < sh; j++)
+          for (int i = 0; i < 2 && 2 * x + i < sw; i++)
+            {
+              const guint8 *p = sp + (gsize) (2 * y + j) * ss + (gsize) (2 * x + i) * 4;
+
+              sum[0] += p[0] * p[3];
+              sum[1] += p[1] * p[3];
+              sum[2] += p[2] * p[3];
+              sum[3] += p[3];
+              n++;
+            }
+
+        d[3] = (guint8) ((sum[3] + n / 2) / n);
+        for (int c = 0; c < 3; c++)
+          d[c] = sum[3] ? (guint8) ((sum[c] + sum[3] / 2) / sum[3]) : 0;
+      }
+}
+
+static void
+drop_picture_tiles (OpTileCache  *self,
+                    Level        *level,
+                    const OpRect *rect)
+{
+  int c0, r0, c1, r1;
+
+  tile_range (level, rect, &c0, &r0, &c1, &r1);
+  for (int row = r0; row <= r1; row++)
+    for (int col = c0; col <= c1; col++)
+      {
+        Tile *tile = &level->tiles[row * level->n_cols + col];
+
+        g_clear_object (&tile->picture);
+        g_clear_pointer (&tile->picture_surface, cairo_surface_destroy);
+      }
+}
+
+/**
+ * op_tile_cache_invalidate_picture:
+ *
+ * The picture's pixels changed in place inside @rect: its tiles are made again (so the
+ * renderer uploads them anew) and the halved levels recomputed over the rectangle.
+ */
+void
+op_tile_cache_invalidate_picture (OpTileCache  *self,
+                                  const OpRect *rect)
+{
+  OpRect all = { 0, 0, op_image_get_width (self->image), op_image_get_height (self->image) };
+  OpRect area;
+
+  if (!op_rect_intersect (rect, &all, &area))
+    return;
+
+  drop_picture_tiles (self, &self->levels[0], &area);
+
+  for (int i = 1; i < self->n_levels && self->levels[i].picture != NULL; i++)
+    {
+      Level *level = &self->levels[i];
+      int s = level->scale;
+      OpRect in_level;
+
+      in_level.x = area.x / s;
+      in_level.y = area.y / s;
+      in_level.width = MIN (level->width, (area.x + area.width + s - 1) / s) - in_level.x;
+      in_level.height = MIN (level->height, (area.y + area.height + s - 1) / s) - in_level.y;
+      halve_region (self->levels[i - 1].picture, level->picture, &in_level);
+      drop_picture_tiles (self, level, &area);
+    }
+}
+
 void
 op_tile_cache_free (OpTileCache *self)
 {
@@ -700,7 +815,7 @@ op_tile_cache_free (OpTileCache *self)
     }
 
   g_clear_object (&self->cancellable);
-  op_mask_unref (self->mask);
+  g_clear_pointer (&self->mask, op_mask_unref);
   op_image_unref (self->image);
   g_free (self);
 }

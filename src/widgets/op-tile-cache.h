@@ -26,12 +26,19 @@ G_BEGIN_DECLS
  * changed are rebuilt, and only the changed part of each. */
 typedef struct _OpTileCache OpTileCache;
 
+/* @mask may be NULL (no overlay). */
 OpTileCache *op_tile_cache_new              (OpImage        *image,
                                              OpMask         *mask,
                                              GFunc           pyramid_ready,
                                              gpointer        user_data);
 void         op_tile_cache_free             (OpTileCache    *self);
 
+void         op_tile_cache_set_mask         (OpTileCache    *self,
+                                             OpMask         *mask,
+                                             int             x,
+                                             int             y);
+void         op_tile_cache_invalidate_picture (OpTileCache  *self,
+                                             const OpRect   *rect);
 void         op_tile_cache_set_overlay      (OpTileCache    *self,
                                              const GdkRGBA  *color,
                                              double          opacity);

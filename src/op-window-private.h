@@ -1,0 +1,73 @@
+/* op-window-private.h
+ *
+ * Copyright 2026 The Overpaint developers
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "op-backend.h"
+#include "op-compare-view.h"
+#include "op-parameter-sidebar.h"
+#include "op-version-strip.h"
+#include "op-window.h"
+#include "op-worker.h"
+
+G_BEGIN_DECLS
+
+struct _OpWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  /* Template widgets */
+  AdwToastOverlay *toast_overlay;
+  AdwWindowTitle *window_title;
+  GtkStack *view_stack;
+  OpCanvas *canvas;
+  GtkLabel *zoom_label;
+  GtkAdjustment *brush_size_adjustment;
+  GtkAdjustment *brush_hardness_adjustment;
+  GtkAdjustment *brush_opacity_adjustment;
+  GtkSpinButton *grow_spin;
+  GtkSpinButton *feather_spin;
+  GtkSpinButton *margin_left_spin;
+  GtkSpinButton *margin_right_spin;
+  GtkSpinButton *margin_top_spin;
+  GtkSpinButton *margin_bottom_spin;
+  GtkRevealer *strip_revealer;
+  GtkBox *sidebar_box;
+
+  /* Made in code: they need the settings, or are filled later */
+  OpParameterSidebar *sidebar;
+  OpVersionStrip *strip;
+  OpCompareView *compare;
+
+  /* Owned references */
+  OpDocument *document;
+  GSettings *settings;
+  GCancellable *cancellable;
+  GtkFileChooserNative *chooser;
+  OpWorker *worker;
+  OpRequest *last_request;       /* for "Retry" */
+  OpBackend *last_backend;
+  OpVersion *last_parent;
+  GCancellable *preview_cancellable;
+
+  guint preview_source;
+  gboolean updating_margins;
+};
+
+/* op-window-generate.c: generation, versions, the context preview */
+void _op_window_generate_init     (OpWindow *self);
+void _op_window_generate_dispose  (OpWindow *self);
+void _op_window_update_version_actions (OpWindow *self);
+void _op_window_queue_preview     (OpWindow *self);
+
+void _op_window_set_action_enabled (OpWindow   *self,
+                                    const char *name,
+                                    gboolean    enabled);
+void _op_window_show_message      (OpWindow   *self,
+                                   const char *message);
+
+G_END_DECLS
