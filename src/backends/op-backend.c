@@ -1,0 +1,400 @@
+/* op-backend.c
+ *
+ * Copyright 2026 The Overpaint developers
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "op-backend"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "op-backend.h"
+#include "op-local-backend.h"
+
+/* The wrappers below are the only way callers reach a backend: they check arguments,
+ * fill in defaults for what a backend leaves out, and make sure a generation never
+ * "succeeds" with nothing, so the worker and the UI need no per-backend special cases. */
+
+G_DEFINE_QUARK (op-backend-error-quark, op_backend_error)
+
+G_DEFINE_INTERFACE (OpBackend, op_backend, G_TYPE_OBJECT)
+
+static const char * const backend_ids[] = {
+  "local",
+  NULL
+};
+
+static void
+op_backend_default_init (OpBackendInterface *iface)
+{
+}
+
+/* @format takes the backend's name. */
+static void
+report_not_supported (OpBackend           *self,
+                      gpointer             source_tag,
+                      const char          *format,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autofree char *message = NULL;
+
+  message = g_strdup_printf (format, op_backend_get_name (self));
+  g_task_report_new_error (self, callback, user_data, source_tag,
+                           OP_BACKEND_ERROR, OP_BACKEND_ERROR_NOT_SUPPORTED, "%s", message);
+}
+
+void
+op_result_free (OpResult *result)
+{
+  if (result == NULL)
+    return;
+
+  g_clear_pointer (&result->image, op_image_unref);
+  g_free (result);
+}
+
+OpResult *
+op_result_new (OpImage *image,
+               gint64   seed)
+{
+  OpResult *result;
+
+  g_return_val_if_fail (image != NULL, NULL);
+
+  result = g_new0 (OpResult, 1);
+  result->image = op_image_ref (image);
+  result->seed = seed;
+
+  return result;
+}
+
+const char *
+op_backend_get_id (OpBackend *self)
+{
+  OpBackendInterface *iface;
+
+  g_return_val_if_fail (OP_IS_BACKEND (self), NULL);
+
+  iface = OP_BACKEND_GET_IFACE (self);
+  g_return_val_if_fail (iface->get_id != NULL, NULL);
+
+  return iface->get_id (self);
+}
+
+const char *
+op_backend_get_name (OpBackend *self)
+{
+  OpBackendInterface *iface;
+
+  g_return_val_if_fail (OP_IS_BACKEND (self), NULL);
+
+  iface = OP_BACKEND_GET_IFACE (self);
+  if (iface->get_name == NULL)
+    return op_backend_get_id (self);
+
+  return iface->get_name (self);
+}
+
+OpBackendCaps
+op_backend_get_capabilities (OpBackend *self)
+{
+  OpBackendInterface *iface;
+
+  g_return_val_if_fail (OP_IS_BACKEND (self), 0);
+
+  iface = OP_BACKEND_GET_IFACE (self);
+  if (iface->get_capabilities == NULL)
+    return 0;
+
+  return iface->get_capabilities (self);
+}
+
+OpParamFlags
+op_backend_get_parameters (OpBackend *self)
+{
+  OpBackendInterface *iface;
+
+  g_return_val_if_fail (OP_IS_BACKEND (self), 0);
+
+  iface = OP_BACKEND_GET_IFACE (self);
+  if (iface->get_parameters == NULL)
+    return 0;
+
+  return iface->get_parameters (self);
+}
+
+/**
+ * op_backend_explain_parameter:
+ * @param: exactly one #OpParamFlags value
+ *
+ * Returns: (nullable) (transfer none): why @self ignores @param, in words for a
+ *   tooltip; %NULL when @self uses it
+ */
+const char *
+op_backend_explain_parameter (OpBackend    *self,
+                              OpParamFlags  param)
+{
+  OpBackendInterface *iface;
+  const char *reason = NULL;
+
+  g_return_val_if_fail (OP_IS_BACKEND (self), NULL);
+  g_return_val_if_fail (param != 0 && (param & (param - 1)) == 0, NULL);
+
+  if ((op_backend_get_parameters (self) & param) != 0)
+    return NULL;
+
+  iface = OP_BACKEND_GET_IFACE (self);
+  if (iface->explain_parameter != NULL)
+    reason = iface->explain_parameter (self, param);
+
+  /* A greyed-out control without a reason looks like a bug, so there is always one. */
+  if (reason == NULL)
+    reason = _("This backend does not use this setting.");
+
+  return reason;
+}
+
+/**
+ * op_backend_get_size_rule:
+ * @rule: (out caller-allocates): receives the rule
+ *
+ * Without a rule of its own a backend takes any size.  Pointers in @rule belong to
+ * @self and stay valid as long as it does.
+ */
+void
+op_backend_get_size_rule (OpBackend  *self,
+                          OpSizeRule *rule)
+{
+  OpBackendInterface *iface;
+
+  g_return_if_fail (OP_IS_BACKEND (self));
+  g_return_if_fail (rule != NULL);
+
+  *rule = (OpSizeRule) { .multiple = 1 };
+
+  iface = OP_BACKEND_GET_IFACE (self);
+  if (iface->get_size_rule != NULL)
+    iface->get_size_rule (self, rule);
+
+  if (rule->multiple < 1)
+    rule->multiple = 1;
+}
+
+/**
+ * op_backend_generate_async:
+ * @input: what to generate; the struct is copied, but what it points to (the prepared
+ *   input, the parameters, @input->progress_data) must stay alive until @callback runs
+ *
+ * Generates @input->params->n_variants answers off the main loop.  @input->progress may
+ * be called from any thread until @callback runs.
+ */
+void
+op_backend_generate_async (OpBackend             *self,
+                           const OpGenerateInput *input,
+                           GCancellable          *cancellable,
+                           GAsyncReadyCallback    callback,
+                           gpointer               user_data)
+{
+  OpBackendInterface *iface;
+
+  g_return_if_fail (OP_IS_BACKEND (self));
+  g_return_if_fail (input != NULL);
+  g_return_if_fail (input->prepared != NULL);
+  g_return_if_fail (input->params != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  iface = OP_BACKEND_GET_IFACE (self);
+  if (iface->generate_async == NULL)
+    {
+      report_not_supported (self, op_backend_generate_async,
+                            _("“%s” cannot generate pictures."), callback, user_data);
+      return;
+    }
+
+  iface->generate_async (self, input, cancellable, callback, user_data);
+}
+
+/**
+ * op_backend_generate_finish:
+ *
+ * Returns: (transfer container) (element-type OpResult): at least one result, or
+ *   %NULL with @error set; never %NULL without an error, whatever the backend did
+ */
+GPtrArray *
+op_backend_generate_finish (OpBackend     *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) results = NULL;
+
+  g_return_val_if_fail (OP_IS_BACKEND (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_async_result_is_tagged (result, op_backend_generate_async))
+    return g_task_propagate_pointer (G_TASK (result), error);
+
+  g_return_val_if_fail (OP_BACKEND_GET_IFACE (self)->generate_finish != NULL, NULL);
+  results = OP_BACKEND_GET_IFACE (self)->generate_finish (self, result, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  if (results == NULL || results->len == 0)
+    {
+      g_set_error (error, OP_BACKEND_ERROR, OP_BACKEND_ERROR_BAD_ANSWER,
+                   _("“%s” returned no picture."), op_backend_get_name (self));
+      return NULL;
+    }
+
+  for (guint i = 0; i < results->len; i++)
+    {
+      const OpResult *r = g_ptr_array_index (results, i);
+
+      if (r == NULL || r->image == NULL)
+        {
+          g_set_error (error, OP_BACKEND_ERROR, OP_BACKEND_ERROR_BAD_ANSWER,
+                       _("“%s” returned an empty answer for variant %u."),
+                       op_backend_get_name (self), i + 1);
+          return NULL;
+        }
+    }
+
+  return g_steal_pointer (&results);
+}
+
+void
+op_backend_describe_async (OpBackend           *self,
+                           OpImage             *image,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  OpBackendInterface *iface;
+
+  g_return_if_fail (OP_IS_BACKEND (self));
+  g_return_if_fail (image != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  iface = OP_BACKEND_GET_IFACE (self);
+  if (iface->describe_async == NULL)
+    {
+      report_not_supported (self, op_backend_describe_async,
+                            _("“%s” cannot describe pictures."), callback, user_data);
+      return;
+    }
+
+  iface->describe_async (self, image, cancellable, callback, user_data);
+}
+
+/**
+ * op_backend_describe_finish:
+ *
+ * Returns: (transfer full): a prompt describing the picture, or %NULL with @error set
+ *   (%OP_BACKEND_ERROR_NOT_SUPPORTED when the backend cannot describe pictures)
+ */
+char *
+op_backend_describe_finish (OpBackend     *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (OP_IS_BACKEND (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_async_result_is_tagged (result, op_backend_describe_async))
+    return g_task_propagate_pointer (G_TASK (result), error);
+
+  g_return_val_if_fail (OP_BACKEND_GET_IFACE (self)->describe_finish != NULL, NULL);
+  return OP_BACKEND_GET_IFACE (self)->describe_finish (self, result, error);
+}
+
+void
+op_backend_list_models_async (OpBackend           *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  OpBackendInterface *iface;
+
+  g_return_if_fail (OP_IS_BACKEND (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  iface = OP_BACKEND_GET_IFACE (self);
+  if (iface->list_models_async == NULL)
+    {
+      report_not_supported (self, op_backend_list_models_async,
+                            _("“%s” has no models to choose from."), callback, user_data);
+      return;
+    }
+
+  iface->list_models_async (self, cancellable, callback, user_data);
+}
+
+/**
+ * op_backend_list_models_finish:
+ *
+ * Returns: (transfer full): the model names, or %NULL with @error set
+ *   (%OP_BACKEND_ERROR_NOT_SUPPORTED when the backend has no choice of models)
+ */
+GStrv
+op_backend_list_models_finish (OpBackend     *self,
+                               GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (OP_IS_BACKEND (self), NULL);
+  g_return_val_if_fail (G_IS_ASYNC_RESULT (result), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_async_result_is_tagged (result, op_backend_list_models_async))
+    return g_task_propagate_pointer (G_TASK (result), error);
+
+  g_return_val_if_fail (OP_BACKEND_GET_IFACE (self)->list_models_finish != NULL, NULL);
+  return OP_BACKEND_GET_IFACE (self)->list_models_finish (self, result, error);
+}
+
+/**
+ * op_backend_list_ids:
+ *
+ * Returns: (transfer none): the ids op_backend_new_for_id() accepts, %NULL-terminated
+ */
+const char * const *
+op_backend_list_ids (void)
+{
+  return backend_ids;
+}
+
+/**
+ * op_backend_new_for_id:
+ * @id: a backend id, as stored in #OpParams.backend and in the settings
+ *
+ * Returns: (transfer full) (nullable): a new backend, or %NULL with @error set to
+ *   %G_IO_ERROR_NOT_FOUND for an id this build does not have
+ */
+OpBackend *
+op_backend_new_for_id (const char  *id,
+                       GError     **error)
+{
+  g_autofree char *available = NULL;
+
+  g_return_val_if_fail (id != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_str_equal (id, "local"))
+    return OP_BACKEND (op_local_backend_new ());
+
+  /* Settings written by a newer build can name a backend this one lacks; the list
+   * tells the user what to pick instead. */
+  available = g_strjoinv (", ", (char **) backend_ids);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+               _("Unknown backend “%s”; available: %s"), id, available);
+
+  return NULL;
+}
