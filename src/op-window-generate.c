@@ -87,7 +87,7 @@ submit (OpWindow  *self,
         OpRequest *request,
         OpVersion *parent)
 {
-  OpJob *job;
+  g_autoptr(OpJob) job = NULL;
 
   g_clear_pointer (&self->last_request, op_request_unref);
   self->last_request = op_request_ref (request);
@@ -387,13 +387,23 @@ on_compare_pick_cb (OpWindow      *self,
   show_canvas (self);
 }
 
+/* Discarding in the compare view keeps comparing what is left. */
 static void
 on_compare_discard_cb (OpWindow      *self,
                        OpVersion     *version,
                        OpCompareView *compare)
 {
+  g_autoptr(GPtrArray) left = NULL;
+
   op_document_discard (self->document, version);
-  show_canvas (self);
+  left = current_generation (self);
+  if (left->len < 2)
+    {
+      show_canvas (self);
+      return;
+    }
+
+  op_compare_view_set_versions (self->compare, (OpVersion **) left->pdata, MIN (4, left->len));
 }
 
 static void
@@ -724,6 +734,10 @@ on_document_versions_changed_cb (OpWindow   *self,
 {
   gtk_revealer_set_reveal_child (self->strip_revealer,
                                  op_version_strip_get_has_variants (self->strip));
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->view_stack), "compare") == 0 &&
+      op_document_get_current (document) != NULL &&
+      op_version_is_root (op_document_get_current (document)))
+    show_canvas (self);
   _op_window_update_version_actions (self);
   _op_window_queue_preview (self);
 }
@@ -761,7 +775,8 @@ _op_window_generate_init (OpWindow *self)
 
   self->strip = OP_VERSION_STRIP (op_version_strip_new ());
   op_version_strip_set_document (self->strip, self->document);
-  gtk_revealer_set_child (self->strip_revealer, GTK_WIDGET (self->strip));
+  gtk_widget_set_hexpand (GTK_WIDGET (self->strip), TRUE);
+  gtk_box_prepend (self->strip_box, GTK_WIDGET (self->strip));
 
   self->compare = OP_COMPARE_VIEW (op_compare_view_new ());
   gtk_stack_add_named (self->view_stack, GTK_WIDGET (self->compare), "compare");

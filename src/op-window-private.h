@@ -36,6 +36,7 @@ struct _OpWindow
   GtkSpinButton *margin_top_spin;
   GtkSpinButton *margin_bottom_spin;
   GtkRevealer *strip_revealer;
+  GtkBox *strip_box;
   GtkBox *sidebar_box;
 
   /* Made in code: they need the settings, or are filled later */

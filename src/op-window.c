@@ -545,6 +545,7 @@ op_window_class_init (OpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OpWindow, margin_top_spin);
   gtk_widget_class_bind_template_child (widget_class, OpWindow, margin_bottom_spin);
   gtk_widget_class_bind_template_child (widget_class, OpWindow, strip_revealer);
+  gtk_widget_class_bind_template_child (widget_class, OpWindow, strip_box);
   gtk_widget_class_bind_template_child (widget_class, OpWindow, sidebar_box);
 }
 
