@@ -107,6 +107,9 @@ static const struct {
   { "win.zoom-in", { "<Control>plus", "<Control>equal", NULL } },
   { "win.zoom-out", { "<Control>minus", NULL } },
   { "win.zoom-fit", { "<Control>0", NULL } },
+  { "win.generate", { "<Control>Return", "<Control>KP_Enter", NULL } },
+  /* enabled only while a job runs, so Escape reaches popovers and dialogs otherwise */
+  { "win.cancel-generation", { "Escape", NULL } },
 };
 
 static void

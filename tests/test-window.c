@@ -12,6 +12,8 @@
 
 #include "op-window.h"
 
+#include <string.h>
+
 typedef struct
 {
   GSettings *settings;
@@ -380,6 +382,121 @@ test_bad_open_keeps_document (Fixture       *f,
     }
 }
 
+static gboolean
+has_variants (Fixture *f)
+{
+  OpVersion *current = op_document_get_current (f->document);
+
+  return current != NULL && !op_version_is_root (current);
+}
+
+static void
+test_generate_end_to_end (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(OpImage) source = op_image_copy (op_document_get_image (f->document));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("op-window-XXXXXX", &error);
+  g_autofree char *out = g_build_filename (dir, "generated.png", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (out);
+  g_autoptr(OpImage) exported = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GHashTable) texts = NULL;
+  OpVersion *current, *root;
+  OpRect rect;
+  const guint8 *blend;
+  const char *parameters;
+  guint outside = 0;
+
+  g_settings_set_string (f->settings, "tool", "rectangle");
+  stroke_image (f, 420, 200, 480, 260);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.generate", NULL));
+  wait_until (has_variants, f);
+
+  current = op_document_get_current (f->document);
+  root = op_version_get_parent (current);
+  g_assert_cmpuint (op_version_get_n_children (root), ==, 4);   /* the default variant count */
+  g_assert_true (op_version_get_seed (op_version_get_child (root, 0)) !=
+                 op_version_get_seed (op_version_get_child (root, 1)));
+
+  g_object_set_data (G_OBJECT (f->window), "test-export", out);
+  op_window_export_file (f->window, file);
+  wait_until (file_exists, f);
+  exported = op_image_new_from_file (out, &error);
+  g_assert_no_error (error);
+
+  /* outside the blend mask the export equals the source, bit for bit */
+  op_version_get_rect (current, &rect);
+  blend = op_mask_peek_data (op_version_get_blend (current));
+  for (int y = 0; y < 400; y++)
+    for (int x = 0; x < 600; x++)
+      {
+        gboolean in_rect = x >= rect.x && y >= rect.y && x < rect.x + rect.width &&
+                           y < rect.y + rect.height;
+
+        if (in_rect && blend[(y - rect.y) * rect.width + (x - rect.x)] != 0)
+          continue;
+        g_assert_cmpmem (op_image_peek_data (exported) + (y * 600 + x) * 4, 4,
+                         op_image_peek_data (source) + (y * 600 + x) * 4, 4);
+        outside++;
+      }
+  g_assert_cmpuint (outside, >, 600 * 400 / 2);
+
+  /* the metadata the Stable Diffusion web UI's PNG Info reads, and the IPTC source type */
+  bytes = g_file_load_bytes (file, NULL, NULL, &error);
+  texts = op_png_read_text (bytes, &error);
+  g_assert_no_error (error);
+  parameters = g_hash_table_lookup (texts, "parameters");
+  g_assert_nonnull (parameters);
+  g_assert_nonnull (strstr (parameters, "Seed: "));
+  g_assert_nonnull (strstr (parameters, "Size: 600x400"));
+  g_assert_nonnull (strstr (g_hash_table_lookup (texts, "XML:com.adobe.xmp"),
+                            "compositeWithTrainedAlgorithmicMedia"));
+
+  /* undo takes the whole generation away */
+  op_document_undo (f->document);
+  g_assert_true (op_version_is_root (op_document_get_current (f->document)));
+  g_unlink (out);
+  g_rmdir (dir);
+}
+
+static void
+test_outpaint_margins (Fixture       *f,
+                       gconstpointer  data)
+{
+  OpMargins m;
+
+  /* dragging the right handle 100 px outward at the current zoom */
+  op_canvas_drag_margin (f->canvas, GTK_POS_RIGHT, 100, 0);
+  op_document_get_margins (f->document, &m);
+  g_assert_cmpint (m.right, ==, (int) round (100 / op_canvas_get_zoom (f->canvas)));
+  g_assert_cmpint (m.left + m.top + m.bottom, ==, 0);
+  op_canvas_drag_margin (f->canvas, GTK_POS_RIGHT, -10000, 0);   /* back in, never below 0 */
+  op_document_get_margins (f->document, &m);
+  g_assert_cmpint (m.right, ==, 0);
+
+  /* presets: 600×400 to 1:1 grows 100 px above and below; +25 % all around */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.margins-preset",
+                                             "s", "1:1"));
+  op_document_get_margins (f->document, &m);
+  g_assert_cmpint (m.top, ==, 100);
+  g_assert_cmpint (m.bottom, ==, 100);
+  g_assert_cmpint (m.left + m.right, ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.margins-preset",
+                                             "s", "+25"));
+  op_document_get_margins (f->document, &m);
+  g_assert_cmpint (m.left, ==, 150);
+  g_assert_cmpint (m.top, ==, 100);
+
+  /* generate the extension: the new picture is larger, the original sits inside it */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.generate", NULL));
+  wait_until (has_variants, f);
+  g_assert_cmpint (op_image_get_width (op_document_get_image (f->document)), ==, 900);
+  g_assert_cmpint (op_image_get_height (op_document_get_image (f->document)), ==, 600);
+  /* and the extended area is opaque: the fill covered it */
+  g_assert_cmpint (op_image_peek_data (op_document_get_image (f->document))[3], ==, 255);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -401,6 +518,10 @@ main (int   argc,
               test_context_overlay, fixture_tear_down);
   g_test_add ("/window/export/identical", Fixture, NULL, fixture_set_up, test_export_identical,
               fixture_tear_down);
+  g_test_add ("/window/generate/end-to-end", Fixture, NULL, fixture_set_up,
+              test_generate_end_to_end, fixture_tear_down);
+  g_test_add ("/window/generate/outpaint-margins", Fixture, NULL, fixture_set_up,
+              test_outpaint_margins, fixture_tear_down);
   g_test_add ("/window/open/bad-files", Fixture, NULL, fixture_set_up,
               test_bad_open_keeps_document, fixture_tear_down);
 

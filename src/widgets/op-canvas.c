@@ -154,8 +154,16 @@ on_pyramid_ready_cb (gpointer cache,
 static void
 update_overlay_style (OpCanvas *self)
 {
-  if (self->tiles != NULL)
-    op_tile_cache_set_overlay (self->tiles, &self->mask_color, self->mask_opacity);
+  /* a variant's blend mask shows in green, so it is never taken for the brush mask */
+  static const GdkRGBA blend_color = { 0.20, 0.82, 0.48, 1.0 };
+  gboolean blend;
+
+  if (self->tiles == NULL)
+    return;
+
+  blend = op_document_get_mask_target (self->document) == OP_MASK_TARGET_BLEND;
+  op_tile_cache_set_overlay (self->tiles, blend ? &blend_color : &self->mask_color,
+                             self->mask_opacity);
 }
 
 /* The overlay shows the mask edits paint on: the brush mask, or a variant's blend mask
@@ -686,7 +694,10 @@ on_document_mask_target_cb (OpCanvas   *self,
                             OpDocument *document)
 {
   if (self->tiles != NULL)
-    update_tile_mask (self);
+    {
+      update_tile_mask (self);
+      update_overlay_style (self);
+    }
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -1339,6 +1350,15 @@ op_canvas_class_init (OpCanvasClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketleft, 0,
                                        "canvas.brush-smaller", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_m, 0, "canvas.toggle-mask", NULL);
+
+  /* window actions, reachable from the canvas; single keys only here, where no text is
+   * typed (an application accelerator would steal them from the prompt) */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "win.discard-version",
+                                       NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Delete, 0,
+                                       "win.discard-version", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, 0, "win.compare", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_v, 0, "win.edit-blend", NULL);
 
   gtk_widget_class_install_property_action (widget_class, "canvas.tool", "tool");
   for (guint i = 0; i < G_N_ELEMENTS (tool_names); i++)
