@@ -511,9 +511,10 @@ check_margins (OpImage          *source,
     return TRUE;
 
   g_set_error (error, OP_REQUEST_ERROR, OP_REQUEST_ERROR_TOO_LARGE,
-               _("The extended picture would be %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
-                 " pixels; pictures can have at most %d pixels a side and %d megapixels."),
-               width, height, OP_IMAGE_MAX_SIDE, OP_IMAGE_MAX_PIXELS / 1000000);
+               _("The extended picture would be %lld × %lld pixels; pictures can have at most "
+                 "%d pixels a side and %d megapixels."),
+               (long long) width, (long long) height, OP_IMAGE_MAX_SIDE,
+               OP_IMAGE_MAX_PIXELS / 1000000);
   return FALSE;
 }
 

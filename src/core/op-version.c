@@ -306,7 +306,7 @@ op_version_dup_summary (OpVersion *self)
     prompt = _("no prompt");
 
   /* Translators: prompt, seed and backend of a generated variant */
-  return g_strdup_printf (_("%s — seed %" G_GINT64_FORMAT " — %s"), prompt, self->seed,
+  return g_strdup_printf (_("%s — seed %lld — %s"), prompt, (long long) self->seed,
                           self->params->backend);
 }
 
