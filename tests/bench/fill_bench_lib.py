@@ -101,15 +101,17 @@ def _pair_diffs(g, hole, inside):
     return total / max(count, 1)
 
 
-def quality(result, truth, hole):
+def quality(result, truth, hole, with_ssim=True):
     """PSNR, SSIM, texture ratio and seam ratio over the hole only."""
     res = result[..., :3].astype(np.float64)
     tru = truth[..., :3].astype(np.float64)
     mse = ((res - tru) ** 2)[hole].mean()
     psnr = 10 * np.log10(255.0 ** 2 / max(mse, 1e-10))
-    _, smap = structural_similarity(truth[..., :3], result[..., :3], channel_axis=2,
-                                    data_range=255, full=True)
-    ssim = smap[hole].mean()
+    ssim = float('nan')
+    if with_ssim:
+        _, smap = structural_similarity(truth[..., :3], result[..., :3], channel_axis=2,
+                                        data_range=255, full=True)
+        ssim = smap[hole].mean()
     gr, gt = _gray(result), _gray(truth)
     texture = _pair_diffs(gr, hole, True) / max(_pair_diffs(gt, hole, True), 1e-9)
     seam = _pair_diffs(gr, hole, False) / max(_pair_diffs(gt, hole, False), 1e-9)
@@ -129,15 +131,16 @@ def timed(fn, runs):
     return statistics.median(times), out
 
 
-def max_rss_kb(cmd):
-    """Runs cmd under /usr/bin/time -v; returns (wall seconds, max RSS in KiB)."""
+def max_rss_kb(cmd, env=None):
+    """Runs cmd under /usr/bin/time -v; returns (wall seconds, max RSS in KiB, output).
+    (GLib writes debug messages to stdout, so the output is stdout and stderr.)"""
     t0 = time.perf_counter()
-    p = subprocess.run(['/usr/bin/time', '-v'] + cmd, capture_output=True, text=True)
+    p = subprocess.run(['/usr/bin/time', '-v'] + cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         raise RuntimeError('%s failed: %s' % (cmd[0], p.stderr[-2000:]))
     m = re.search(r'Maximum resident set size \(kbytes\): (\d+)', p.stderr)
-    return wall, int(m.group(1)) if m else -1
+    return wall, int(m.group(1)) if m else -1, p.stdout + p.stderr
 
 
 class Runner:
@@ -149,21 +152,22 @@ class Runner:
     def _path(self, name):
         return os.path.join(self.workdir, name)
 
-    def ours_inpaint(self, img_path, mask_path, out_path, seed=1, extra=()):
-        cmd = [self.cli, 'inpaint', '--image', img_path, '--mask', mask_path,
-               '--output', out_path, '--seed', str(seed), '--quiet']
+    def _ours(self, cmd, out_path):
+        """Runs the CLI; returns (result, fill seconds as the CLI reports them)."""
         if self.threads:
             cmd += ['--threads', str(self.threads)]
-        subprocess.run(cmd + list(extra), check=True)
-        return cv2.imread(out_path, cv2.IMREAD_COLOR)
+        p = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        m = re.search(r'filled in ([0-9.]+) s', p.stderr)
+        return cv2.imread(out_path, cv2.IMREAD_COLOR), float(m.group(1)) if m else float('nan')
+
+    def ours_inpaint(self, img_path, mask_path, out_path, seed=1):
+        return self._ours([self.cli, 'inpaint', '--image', img_path, '--mask', mask_path,
+                           '--output', out_path, '--seed', str(seed)], out_path)
 
     def ours_outpaint(self, img_path, right, bottom, out_path, seed=1):
-        cmd = [self.cli, 'outpaint', '--image', img_path, '--right', str(right),
-               '--bottom', str(bottom), '--output', out_path, '--seed', str(seed), '--quiet']
-        if self.threads:
-            cmd += ['--threads', str(self.threads)]
-        subprocess.run(cmd, check=True)
-        return cv2.imread(out_path, cv2.IMREAD_COLOR)
+        return self._ours([self.cli, 'outpaint', '--image', img_path, '--right', str(right),
+                           '--bottom', str(bottom), '--output', out_path, '--seed', str(seed)],
+                          out_path)
 
     @staticmethod
     def telea(img, mask):
