@@ -120,13 +120,42 @@ def main():
                       if v[0] != 0 and a[y][x] != b[y][x])
         print(bad, changed)
         sys.exit(0 if bad == 0 and changed > 0 else 1)
-    elif cmd == 'same-region':  # same-region SMALL BIG DX DY: SMALL equals BIG at offset
+    elif cmd == 'same-far':  # same-far A B MASK D: equal farther than D px from any white
+        w, h, a = read(sys.argv[2])
+        _, _, b = read(sys.argv[3])
+        _, _, m = read(sys.argv[4])
+        d = int(sys.argv[5])
+        white = [(x, y) for y, row in enumerate(m) for x, v in enumerate(row) if v[0] != 0]
+        x0 = min(x for x, _ in white) - d; x1 = max(x for x, _ in white) + d
+        y0 = min(y for _, y in white) - d; y1 = max(y for _, y in white) + d
+        bad = sum(1 for y in range(h) for x in range(w)
+                  if not (x0 <= x <= x1 and y0 <= y <= y1) and a[y][x] != b[y][x])
+        print(bad)
+        sys.exit(0 if bad == 0 else 1)
+    elif cmd == 'same-region':  # same-region SMALL BIG DX DY [INSET]: SMALL equals BIG at offset
         w, h, a = read(sys.argv[2])
         _, _, b = read(sys.argv[3])
         dx, dy = int(sys.argv[4]), int(sys.argv[5])
-        bad = sum(1 for y in range(h) for x in range(w) if a[y][x] != b[y + dy][x + dx])
+        inset = int(sys.argv[6]) if len(sys.argv) > 6 else 0
+        bad = sum(1 for y in range(inset, h - inset) for x in range(inset, w - inset)
+                  if a[y][x] != b[y + dy][x + dx])
         print(bad)
         sys.exit(0 if bad == 0 else 1)
+    elif cmd == 'text':  # text PNG KEY: prints a tEXt/iTXt chunk
+        data = open(sys.argv[2], 'rb').read()
+        pos = 8
+        while pos < len(data):
+            length, kind = struct.unpack('>I4s', data[pos:pos + 8])
+            body = data[pos + 8:pos + 8 + length]
+            if kind in (b'tEXt', b'iTXt'):
+                key, _, rest = body.partition(b'\0')
+                if key.decode('latin-1') == sys.argv[3]:
+                    if kind == b'iTXt':
+                        rest = rest[2:].split(b'\0', 2)[2]
+                    print(rest.decode('utf-8'))
+                    sys.exit(0)
+            pos += 12 + length
+        sys.exit(1)
 
 main()
 EOF
@@ -145,6 +174,7 @@ MASK=$WORK/mask.png
 png mask "$MASK" 600 400 240 150 330 230
 png mask "$WORK/small-mask.png" 300 200 10 10 20 20
 png white "$WORK/white.png" 600 400
+png mask "$WORK/black.png" 600 400 0 0 0 0
 echo "not a picture" > "$WORK/text.png"
 
 # --- usage
@@ -155,7 +185,7 @@ check "inpaint --help exits 0" 0 "$CLI" inpaint --help
 
 # --- inpaint
 check "inpaint with a seed" 0 "$CLI" inpaint --image "$PICTURE" --mask "$MASK" \
-  --output "$WORK/a.png" --seed 7
+  --output "$WORK/a.png" --seed 7 --mask-grow 0 --mask-blur 0
 if grep -q " 7$" "$WORK/stderr"; then ok "the seed is printed on stderr"; else not_ok "the seed is printed on stderr"; fi
 if grep -q "$(printf '\r')" "$WORK/stderr"; then
   not_ok "no progress line when stderr is not a terminal"
@@ -170,14 +200,14 @@ else
 fi
 
 check "the same seed again" 0 "$CLI" inpaint -q --image "$PICTURE" --mask "$MASK" \
-  --output "$WORK/b.png" --seed 7
+  --output "$WORK/b.png" --seed 7 --mask-grow 0 --mask-blur 0
 if cmp -s "$WORK/a.png" "$WORK/b.png"; then ok "the same seed gives the same file"; else not_ok "the same seed gives the same file"; fi
 
 check "no seed: a random one" 0 "$CLI" inpaint --image "$PICTURE" --mask "$MASK" --output "$WORK/r.png"
 if grep -qi "seed" "$WORK/stderr"; then ok "the random seed is printed"; else not_ok "the random seed is printed"; fi
 
 check "--backend local" 0 "$CLI" inpaint -q --backend local --image "$PICTURE" --mask "$MASK" \
-  --output "$WORK/local.png" --seed 7
+  --output "$WORK/local.png" --seed 7 --mask-grow 0 --mask-blur 0
 if cmp -s "$WORK/a.png" "$WORK/local.png"; then ok "local is the default backend"; else not_ok "local is the default backend"; fi
 check "another backend is a usage error" 2 "$CLI" inpaint --backend stability --image "$PICTURE" \
   --mask "$MASK" --output "$WORK/x.png"
@@ -185,14 +215,15 @@ if grep -q "local" "$WORK/stderr"; then ok "the message names the available back
 
 # --- variants
 check "three variants into {n}" 0 "$CLI" inpaint -q --image "$PICTURE" --mask "$MASK" \
-  --output "$WORK/v-{n}.png" --seed 7 --variants 3
+  --output "$WORK/v-{n}.png" --seed 7 --variants 3 --mask-grow 0 --mask-blur 0
 if [ -f "$WORK/v-1.png" ] && [ -f "$WORK/v-2.png" ] && [ -f "$WORK/v-3.png" ]; then
   ok "variant files 1 to 3 are written"
 else
   not_ok "variant files 1 to 3 are written"
 fi
 if cmp -s "$WORK/v-1.png" "$WORK/a.png"; then ok "variant 1 uses the seed"; else not_ok "variant 1 uses the seed"; fi
-"$CLI" inpaint -q --image "$PICTURE" --mask "$MASK" --output "$WORK/s8.png" --seed 8 2> "$WORK/stderr"
+"$CLI" inpaint -q --image "$PICTURE" --mask "$MASK" --output "$WORK/s8.png" --seed 8 \
+  --mask-grow 0 --mask-blur 0 2> "$WORK/stderr"
 if cmp -s "$WORK/v-2.png" "$WORK/s8.png"; then ok "variant 2 uses seed + 1"; else not_ok "variant 2 uses seed + 1"; fi
 if cmp -s "$WORK/v-2.png" "$WORK/v-3.png"; then not_ok "variants differ"; else ok "variants differ"; fi
 check "two variants without {n}" 0 "$CLI" inpaint -q --image "$PICTURE" --mask "$MASK" \
@@ -227,11 +258,50 @@ if [ -s "$WORK/stderr" ]; then ok "the failure is explained on stderr"; else not
 check "an unwritable output is exit 1" 1 "$CLI" inpaint -q --image "$PICTURE" --mask "$MASK" \
   --output "$WORK/no/such/folder/x.png"
 
+# --- the editor's defaults: grown and feathered, still untouched beyond the blend
+check "inpaint with the default grow and feather" 0 "$CLI" inpaint -q --image "$PICTURE" \
+  --mask "$MASK" --output "$WORK/d.png" --seed 7
+if png same-far "$PICTURE" "$WORK/d.png" "$MASK" 40 > "$WORK/stderr" 2>&1; then
+  ok "beyond grow and feather nothing changes"
+else
+  not_ok "beyond grow and feather nothing changes"
+fi
+if png text "$WORK/d.png" parameters 2> /dev/null | grep -q "Seed: 7"; then
+  ok "the parameters text chunk names the seed"
+else
+  not_ok "the parameters text chunk names the seed"
+fi
+if png text "$WORK/d.png" XML:com.adobe.xmp 2> /dev/null | grep -q compositeWithTrainedAlgorithmicMedia; then
+  ok "the XMP packet names the digital source type"
+else
+  not_ok "the XMP packet names the digital source type"
+fi
+check "--context whole" 0 "$CLI" inpaint -q --image "$PICTURE" --mask "$MASK" \
+  --output "$WORK/whole.png" --seed 7 --context whole --padding 0 --no-color-match
+check "a bad --context is exit 2" 2 "$CLI" inpaint --image "$PICTURE" --mask "$MASK" \
+  --output "$WORK/x.png" --context everything
+check "--url with the built-in fill is exit 2" 2 "$CLI" inpaint --image "$PICTURE" \
+  --mask "$MASK" --output "$WORK/x.png" --url http://127.0.0.1:7860
+check "--prompt with the built-in fill still works" 0 "$CLI" inpaint --image "$PICTURE" \
+  --mask "$MASK" --output "$WORK/p.png" --seed 7 --prompt "a wooden table" --steps 20
+if grep -q -- "--prompt" "$WORK/stderr" && grep -q -- "--steps" "$WORK/stderr"; then
+  ok "unused options are named on stderr, never dropped silently"
+else
+  not_ok "unused options are named on stderr, never dropped silently"
+fi
+check "a feather out of range is exit 2" 2 "$CLI" inpaint --image "$PICTURE" --mask "$MASK" \
+  --output "$WORK/x.png" --mask-blur 100000
+check "a strength out of range is exit 2" 2 "$CLI" inpaint --image "$PICTURE" --mask "$MASK" \
+  --output "$WORK/x.png" --strength 3
+check "an all-black mask: nothing to do, exit 1" 1 "$CLI" inpaint --image "$PICTURE" \
+  --mask "$WORK/black.png" --output "$WORK/x.png"
+
 # --- outpaint
 check "outpaint" 0 "$CLI" outpaint -q --image "$PICTURE" --left 10 --right 40 --top 5 \
   --bottom 30 --output "$WORK/o.png" --seed 3
 if [ "$(png size "$WORK/o.png")" = "650 435" ]; then ok "outpaint adds the margins"; else not_ok "outpaint adds the margins"; fi
-if png same-region "$PICTURE" "$WORK/o.png" 10 5 > "$WORK/stderr" 2>&1; then
+# the overlap band (16 px), the grow (4) and the feather (8) regenerate the seam
+if png same-region "$PICTURE" "$WORK/o.png" 10 5 48 > "$WORK/stderr" 2>&1; then
   ok "the original is unchanged inside the outpainted picture"
 else
   not_ok "the original is unchanged inside the outpainted picture"

@@ -18,12 +18,10 @@
  * outpaints through the same path as it inpaints: the prepared input already holds the
  * extended canvas with its new margins masked, so it does not claim native outpainting.
  *
- * Size rule: the fill works at full resolution on the hole's bounding box plus a margin,
- * and its time grows with the hole's pixels.  Up to OP_LOCAL_BACKEND_MAX_PIXELS (4 MP)
- * it takes the context as it is; a whole-picture context on a 6000 × 4000 photo (24 MP)
- * is scaled to about 2450 × 1630, which fills in seconds rather than minutes on two cores
- * and still looks sharp once the patch is scaled back, because the blend keeps every
- * pixel outside the mask from the original. */
+ * Size rule: none.  The fill crops its own work to each hole's bounding box plus a
+ * margin, so its time and memory grow with the hole, not with the context; scaling a
+ * whole 24 MP context down would only blur the filled area when it is scaled back up.
+ * Designers keep full resolution on big photos. */
 
 struct _OpLocalBackend
 {
@@ -208,7 +206,7 @@ op_local_backend_get_size_rule (OpBackend  *backend,
                                 OpSizeRule *rule)
 {
   rule->multiple = 1;
-  rule->max_pixels = OP_LOCAL_BACKEND_MAX_PIXELS;
+  rule->max_pixels = 0;
 }
 
 static void

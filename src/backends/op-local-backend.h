@@ -16,9 +16,6 @@ G_BEGIN_DECLS
 /* The built-in fill (src/fill) as a backend: offline, no prompt, always there. */
 G_DECLARE_FINAL_TYPE (OpLocalBackend, op_local_backend, OP, LOCAL_BACKEND, GObject)
 
-/* The most pixels the fill receives; a larger context is scaled down to this. */
-#define OP_LOCAL_BACKEND_MAX_PIXELS (2048 * 2048)
-
 OpLocalBackend *op_local_backend_new (void);
 
 G_END_DECLS

@@ -15,20 +15,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "op-fill.h"
+#include "op-backend.h"
+#include "op-export.h"
 #include "op-image.h"
 #include "op-mask.h"
+#include "op-worker.h"
 
 /* overpaint-cli: the generation pipeline without the editor.
  *
- *   overpaint-cli inpaint  --image IN --mask MASK --output OUT [--seed N] [--variants N]
- *   overpaint-cli outpaint --image IN --left N --right N --top N --bottom N --output OUT
+ *   overpaint-cli inpaint  --image IN --mask MASK --output OUT [options]
+ *   overpaint-cli outpaint --image IN [--left N] [--right N] [--top N] [--bottom N]
+ *                          --output OUT [options]
+ *
+ * It goes through what the editor uses: a request, the worker, the backend, and the
+ * compositing that leaves every pixel outside the blend mask as it was.
  *
  * Exit status: 0 done, 1 the generation failed, 2 bad usage or unreadable input. */
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
-#define MAX_VARIANTS 8
 
 typedef enum
 {
@@ -43,20 +48,35 @@ typedef struct
   char     *mask;
   char     *output;
   char     *backend;
-  guint64   seed;
+  char     *url;
+  char     *model;
+  char     *prompt;
+  char     *negative;
+  char     *context;
+  gint64    seed;
   gboolean  seed_set;
   int       variants;
-  int       threads;
+  int       steps;
+  double    cfg;
+  double    strength;
+  int       mask_grow;
+  int       mask_blur;
+  int       padding;
+  gboolean  no_color_match;
   int       left, right, top, bottom;
   gboolean  quiet;
 } Options;
 
+/* Where the worker's answers go while the main loop runs. */
 typedef struct
 {
-  int      variant;
-  int      n_variants;
-  gboolean active;
-} Progress;
+  GMainLoop *loop;
+  gboolean   show_progress;
+  gboolean   progress_shown;
+  int        status;
+  gint64     started;
+  double     seconds;   /* how long the job ran: prepare, generate, blend */
+} Run;
 
 static void
 options_clear (Options *options)
@@ -65,6 +85,11 @@ options_clear (Options *options)
   g_clear_pointer (&options->mask, g_free);
   g_clear_pointer (&options->output, g_free);
   g_clear_pointer (&options->backend, g_free);
+  g_clear_pointer (&options->url, g_free);
+  g_clear_pointer (&options->model, g_free);
+  g_clear_pointer (&options->prompt, g_free);
+  g_clear_pointer (&options->negative, g_free);
+  g_clear_pointer (&options->context, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -78,13 +103,13 @@ parse_seed_cb (const char  *option_name,
   Options *options = data;
   guint64 seed;
 
-  if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, &seed, NULL))
+  if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXINT64, &seed, NULL))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("The seed must be a whole number from 0 (got “%s”)."), value);
       return FALSE;
     }
-  options->seed = seed;
+  options->seed = (gint64) seed;
   options->seed_set = TRUE;
   return TRUE;
 }
@@ -94,10 +119,9 @@ usage (FILE *stream)
 {
   fprintf (stream, "%s\n  %s\n  %s\n\n%s\n",
            _("Usage:"),
-           _("overpaint-cli inpaint --image IN --mask MASK --output OUT "
-             "[--seed N] [--variants N]"),
-           _("overpaint-cli outpaint --image IN --left N --right N --top N --bottom N "
-             "--output OUT"),
+           _("overpaint-cli inpaint --image IN --mask MASK --output OUT [options]"),
+           _("overpaint-cli outpaint --image IN [--left N] [--right N] [--top N] [--bottom N] "
+             "--output OUT [options]"),
            _("Run “overpaint-cli COMMAND --help” for the options of a command."));
 }
 
@@ -110,13 +134,33 @@ make_context (Options *options)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &options->output,
       N_("Where to write the result; {n} is replaced by the variant number"), N_("FILE") },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
-      N_("The generation backend (only “local” for now)"), N_("NAME") },
+      N_("The generation backend (default: local, the built-in fill)"), N_("NAME") },
+    { "url", 0, 0, G_OPTION_ARG_STRING, &options->url,
+      N_("The address of a self-hosted backend"), N_("URL") },
+    { "model", 0, 0, G_OPTION_ARG_STRING, &options->model,
+      N_("The model (default: the backend's)"), N_("NAME") },
+    { "prompt", 'p', 0, G_OPTION_ARG_STRING, &options->prompt,
+      N_("What the masked area should show"), N_("TEXT") },
+    { "negative", 0, 0, G_OPTION_ARG_STRING, &options->negative,
+      N_("What the result should not show"), N_("TEXT") },
     { "seed", 's', 0, G_OPTION_ARG_CALLBACK, parse_seed_cb,
       N_("The random seed (random when not given)"), N_("N") },
+    { "steps", 0, 0, G_OPTION_ARG_INT, &options->steps, N_("Sampling steps"), N_("N") },
+    { "cfg", 0, 0, G_OPTION_ARG_DOUBLE, &options->cfg, N_("Guidance (CFG scale)"), N_("F") },
+    { "strength", 0, 0, G_OPTION_ARG_DOUBLE, &options->strength,
+      N_("Denoising strength, 0 to 1"), N_("F") },
     { "variants", 'n', 0, G_OPTION_ARG_INT, &options->variants,
       N_("How many variants to make, 1 to 8; variant k uses seed + k − 1"), N_("N") },
-    { "threads", 0, 0, G_OPTION_ARG_INT, &options->threads,
-      N_("Threads to use (0 = one per core)"), N_("N") },
+    { "mask-grow", 0, 0, G_OPTION_ARG_INT, &options->mask_grow,
+      N_("Grow the mask by this many pixels (negative shrinks)"), N_("PX") },
+    { "mask-blur", 0, 0, G_OPTION_ARG_INT, &options->mask_blur,
+      N_("Feather the blend over this many pixels"), N_("PX") },
+    { "context", 0, 0, G_OPTION_ARG_STRING, &options->context,
+      N_("What the backend sees: “whole” picture or the “masked” area"), N_("MODE") },
+    { "padding", 0, 0, G_OPTION_ARG_INT, &options->padding,
+      N_("Pixels of picture around the mask in the masked context"), N_("PX") },
+    { "no-color-match", 0, 0, G_OPTION_ARG_NONE, &options->no_color_match,
+      N_("Do not match the result's colours to the surroundings"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &options->quiet,
       N_("Print nothing but errors"), NULL },
     { NULL }
@@ -175,20 +219,15 @@ fail_usage (const char *format,
 static gboolean
 check_options (const Options *options)
 {
-  if (options->backend != NULL && strcmp (options->backend, "local") != 0)
-    return fail_usage (_("Unknown backend “%s”: the only backend available is “local”."),
-                       options->backend);
   if (options->image == NULL)
     return fail_usage (_("Give the picture with --image."));
   if (options->output == NULL)
     return fail_usage (_("Give the output file with --output."));
   if (options->command == COMMAND_INPAINT && options->mask == NULL)
     return fail_usage (_("Give the mask with --mask."));
-  if (options->variants < 1 || options->variants > MAX_VARIANTS)
-    return fail_usage (_("The number of variants must be from 1 to %d (got %d)."),
-                       MAX_VARIANTS, options->variants);
-  if (options->threads < 0)
-    return fail_usage (_("The number of threads cannot be negative."));
+  if (options->context != NULL && strcmp (options->context, "whole") != 0 &&
+      strcmp (options->context, "masked") != 0)
+    return fail_usage (_("The context is “whole” or “masked”, not “%s”."), options->context);
   if (options->left < 0 || options->right < 0 || options->top < 0 || options->bottom < 0)
     return fail_usage (_("The margins cannot be negative."));
 
@@ -222,21 +261,6 @@ variant_path (const char *output,
   return g_strdup_printf ("%.*s-%s%s", (int) (dot - output), output, number, dot);
 }
 
-static void
-on_fill_progress_cb (double      fraction,
-                     const char *stage,
-                     gpointer    user_data)
-{
-  Progress *progress = user_data;
-
-  if (progress->n_variants > 1)
-    g_printerr ("\r\033[K%s %d/%d: %s, %3d %%", _("Variant"), progress->variant,
-                progress->n_variants, stage, (int) (fraction * 100 + 0.5));
-  else
-    g_printerr ("\r\033[K%s, %3d %%", stage, (int) (fraction * 100 + 0.5));
-  progress->active = TRUE;
-}
-
 static OpMask *
 load_mask (const char     *path,
            const OpImage  *picture,
@@ -252,7 +276,7 @@ load_mask (const char     *path,
   if (op_image_get_width (image) != op_image_get_width (picture) ||
       op_image_get_height (image) != op_image_get_height (picture))
     {
-      g_set_error (error, OP_FILL_ERROR, OP_FILL_ERROR_INVALID,
+      g_set_error (error, OP_REQUEST_ERROR, OP_REQUEST_ERROR_INVALID,
                    _("The mask “%s” is %d × %d pixels but the picture is %d × %d."),
                    display, op_image_get_width (image), op_image_get_height (image),
                    op_image_get_width (picture), op_image_get_height (picture));
@@ -262,66 +286,217 @@ load_mask (const char     *path,
   return op_mask_new_from_image (image, error);
 }
 
-static int
-generate (const Options *options,
-          const OpImage *picture,
-          const OpMask  *mask)
+/* The parameters from the options; what the user did not give keeps its default. */
+static OpParams *
+make_params (const Options *options)
 {
-  gboolean show_progress = !options->quiet && isatty (STDERR_FILENO);
-  guint64 seed = options->seed;
+  OpParams *params = op_params_new ();
 
-  if (!options->seed_set)
-    seed = ((guint64) g_random_int () << 32) | g_random_int ();
-  if (!options->quiet)
-    g_printerr ("%s %" G_GUINT64_FORMAT "\n", _("Seed:"), seed);
-
-  for (int k = 1; k <= options->variants; k++)
+  g_free (params->backend);
+  params->backend = g_strdup (options->backend != NULL ? options->backend : "local");
+  params->model = g_strdup (options->model);
+  if (options->prompt != NULL)
     {
-      g_autoptr(OpImage) result = NULL;
+      g_free (params->prompt);
+      params->prompt = g_strdup (options->prompt);
+    }
+  if (options->negative != NULL)
+    {
+      g_free (params->negative_prompt);
+      params->negative_prompt = g_strdup (options->negative);
+    }
+  params->seed = options->seed_set ? options->seed : -1;
+  params->n_variants = options->variants;
+  if (options->steps != 0)
+    params->steps = options->steps;
+  if (options->cfg != 0)
+    params->cfg = options->cfg;
+  if (options->strength >= 0)
+    params->strength = options->strength;
+  if (options->mask_grow != G_MININT)
+    params->mask_grow = options->mask_grow;
+  if (options->mask_blur >= 0)
+    params->mask_feather = options->mask_blur;
+  if (options->context != NULL)
+    params->context = strcmp (options->context, "whole") == 0 ? OP_CONTEXT_WHOLE
+                                                              : OP_CONTEXT_MASKED;
+  if (options->padding >= 0)
+    params->padding = options->padding;
+  params->color_match = !options->no_color_match;
+
+  return params;
+}
+
+/* Nothing the user asked for is dropped silently: say what this backend does not use. */
+static void
+warn_unused (const Options *options,
+             OpBackend     *backend)
+{
+  const struct { gboolean given; OpParamFlags flag; const char *option; } given[] = {
+    { options->prompt != NULL, OP_PARAM_PROMPT, "--prompt" },
+    { options->negative != NULL, OP_PARAM_NEGATIVE_PROMPT, "--negative" },
+    { options->steps != 0, OP_PARAM_STEPS, "--steps" },
+    { options->cfg != 0, OP_PARAM_CFG, "--cfg" },
+    { options->strength >= 0, OP_PARAM_STRENGTH, "--strength" },
+    { options->model != NULL, OP_PARAM_MODEL, "--model" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (given); i++)
+    {
+      const char *why;
+
+      if (!given[i].given || (why = op_backend_explain_parameter (backend, given[i].flag)) == NULL)
+        continue;
+      /* TRANSLATORS: an option, then why the backend does not use it */
+      g_printerr (_("overpaint-cli: %s is not used: %s\n"), given[i].option, why);
+    }
+}
+
+static void
+on_job_started_cb (OpWorker *worker,
+                   OpJob    *job,
+                   Run      *run)
+{
+  run->started = g_get_monotonic_time ();
+}
+
+static void
+on_job_progress_cb (OpWorker *worker,
+                    OpJob    *job,
+                    Run      *run)
+{
+  double fraction = op_job_get_fraction (job);
+
+  if (!run->show_progress || op_job_get_text (job) == NULL)
+    return;
+
+  if (fraction >= 0)
+    g_printerr ("\r\033[K%s, %3d %%", op_job_get_text (job), (int) (fraction * 100 + 0.5));
+  else
+    g_printerr ("\r\033[K%s", op_job_get_text (job));
+  run->progress_shown = TRUE;
+}
+
+static gboolean
+write_variants (const Options *options,
+                OpJob         *job,
+                OpImage       *picture,
+                double         seconds)
+{
+  OpRequest *request = op_job_get_request (job);
+  GPtrArray *variants = op_job_get_variants (job);
+  g_autoptr(OpVersion) root = op_version_new_root (picture);
+
+  for (guint k = 0; k < variants->len; k++)
+    {
+      OpVariant *v = variants->pdata[k];
+      g_autofree char *path = variant_path (options->output, k + 1, variants->len);
+      g_autoptr(OpVersion) version = NULL;
       g_autoptr(GError) error = NULL;
-      g_autofree char *path = variant_path (options->output, k, options->variants);
-      Progress progress = { k, options->variants, FALSE };
-      OpFillParams params;
-      gint64 start = g_get_monotonic_time ();
-      double seconds;
+      g_auto(GStrv) texts = NULL;
+      g_autofree OpPngText *chunks = NULL;
+      guint n;
 
-      op_fill_params_init (&params);
-      params.seed = seed + (guint64) (k - 1);
-      params.n_threads = options->threads;
+      version = op_version_new_variant (root, op_request_get_margins (request), v->patch,
+                                        &v->rect, v->blend, op_request_get_params (request),
+                                        v->seed, 1);
+      texts = op_export_dup_texts (version);
+      n = g_strv_length (texts) / 2;
+      chunks = g_new0 (OpPngText, n + 1);
+      for (guint i = 0; i < n; i++)
+        chunks[i] = (OpPngText) { texts[2 * i], texts[2 * i + 1], FALSE };
 
-      if (options->command == COMMAND_INPAINT)
-        result = op_fill_run (picture, mask, &params,
-                              show_progress ? on_fill_progress_cb : NULL, &progress,
-                              NULL, &error);
-      else
-        result = op_fill_outpaint (picture, options->left, options->right, options->top,
-                                   options->bottom, &params,
-                                   show_progress ? on_fill_progress_cb : NULL, &progress,
-                                   NULL, &error);
-      seconds = (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC;
-      if (progress.active)
-        g_printerr ("\r\033[K");
-
-      if (result == NULL)
-        {
-          g_printerr (_("overpaint-cli: the fill failed: %s\n"), error->message);
-          return EXIT_FAILED;
-        }
-      if (!op_image_save_png (result, path, &error))
+      if (!op_image_save_png_with_text (op_version_get_composite (version), path, chunks, n,
+                                        &error))
         {
           g_printerr ("overpaint-cli: %s\n", error->message);
-          return EXIT_FAILED;
+          return FALSE;
         }
       if (!options->quiet)
         {
           g_autofree char *display = g_filename_display_name (path);
 
-          /* TRANSLATORS: a file name, then the time the fill took */
-          g_printerr (_("Wrote %s (filled in %.2f s)\n"), display, seconds);
+          /* TRANSLATORS: a file name, the seed the variant used, the time all variants took */
+          g_printerr (_("Wrote %s (seed %lld, generated in %.2f s)\n"), display,
+                      (long long) v->seed, seconds);
         }
     }
 
-  return EXIT_SUCCESS;
+  return TRUE;
+}
+
+static void
+on_job_finished_cb (OpWorker *worker,
+                    OpJob    *job,
+                    Run      *run)
+{
+  if (run->progress_shown)
+    g_printerr ("\r\033[K");
+  run->seconds = (g_get_monotonic_time () - run->started) / (double) G_USEC_PER_SEC;
+
+  if (op_job_get_state (job) == OP_JOB_DONE)
+    run->status = EXIT_SUCCESS;
+  else
+    {
+      const GError *error = op_job_get_error (job);
+
+      g_printerr (_("overpaint-cli: the generation failed: %s\n"),
+                  error != NULL ? error->message : _("it was cancelled"));
+      run->status = EXIT_FAILED;
+    }
+
+  g_main_loop_quit (run->loop);
+}
+
+static int
+generate (const Options *options,
+          OpImage       *picture,
+          const OpMask  *mask)
+{
+  const OpMargins margins = { options->left, options->right, options->top, options->bottom };
+  g_autoptr(OpParams) params = make_params (options);
+  g_autoptr(OpBackend) backend = NULL;
+  g_autoptr(OpRequest) request = NULL;
+  g_autoptr(OpWorker) worker = NULL;
+  g_autoptr(OpJob) job = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  Run run = { loop, !options->quiet && isatty (STDERR_FILENO), FALSE, EXIT_FAILED, 0, 0 };
+
+  backend = op_backend_new_for_id (params->backend, &error);
+  if (backend == NULL)
+    {
+      g_printerr ("overpaint-cli: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (options->url != NULL && g_strcmp0 (params->backend, "local") == 0)
+    {
+      fail_usage (_("--url does not apply to the built-in fill, which runs here."));
+      return EXIT_USAGE;
+    }
+  warn_unused (options, backend);
+
+  request = op_request_new (picture, mask, &margins, params, &error);
+  if (request == NULL)
+    {
+      g_printerr ("overpaint-cli: %s\n", error->message);
+      return error->domain == OP_REQUEST_ERROR &&
+             error->code == OP_REQUEST_ERROR_NOTHING_TO_DO ? EXIT_FAILED : EXIT_USAGE;
+    }
+
+  worker = op_worker_new ();
+  g_signal_connect (worker, "job-started", G_CALLBACK (on_job_started_cb), &run);
+  g_signal_connect (worker, "job-progress", G_CALLBACK (on_job_progress_cb), &run);
+  g_signal_connect (worker, "job-finished", G_CALLBACK (on_job_finished_cb), &run);
+  job = op_worker_submit (worker, backend, request);
+  g_main_loop_run (loop);
+
+  if (run.status != EXIT_SUCCESS)
+    return run.status;
+  if (!options->quiet)
+    g_printerr ("%s %lld\n", _("Seed:"), (long long) op_job_get_seed (job));
+
+  return write_variants (options, job, picture, run.seconds) ? EXIT_SUCCESS : EXIT_FAILED;
 }
 
 static int
@@ -335,7 +510,12 @@ run_command (Command   command,
   g_autoptr(OpImage) picture = NULL;
   g_autoptr(OpMask) mask = NULL;
 
+  /* "not given" markers: the backend's defaults apply */
   options.variants = 1;
+  options.strength = -1;
+  options.mask_grow = G_MININT;
+  options.mask_blur = -1;
+  options.padding = -1;
   context = make_context (&options);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {

@@ -16,6 +16,11 @@ import time
 
 import cv2
 import numpy as np
+
+# What the fill alone does, through the same pipeline as the editor: no grow, no feather,
+# the whole picture as context (sources from everywhere), no colour matching.
+PURE_FILL = ["--mask-grow", "0", "--mask-blur", "0", "--context", "whole", "--padding", "0",
+             "--no-color-match"]
 from skimage.metrics import structural_similarity
 
 # ---------------------------------------------------------------------------- masks
@@ -154,10 +159,11 @@ class Runner:
 
     def _ours(self, cmd, out_path):
         """Runs the CLI; returns (result, fill seconds as the CLI reports them)."""
-        if self.threads:
-            cmd += ['--threads', str(self.threads)]
+        # the pure fill: no grow, no feather, the whole picture as context, no colour match
+        # (an explicit --mask-grow given before wins: GOption takes the last one, so it goes last)
+        cmd = cmd[:1] + cmd[1:2] + PURE_FILL + cmd[2:]
         p = subprocess.run(cmd, check=True, capture_output=True, text=True)
-        m = re.search(r'filled in ([0-9.]+) s', p.stderr)
+        m = re.search(r'generated in ([0-9.]+) s', p.stderr)
         return cv2.imread(out_path, cv2.IMREAD_COLOR), float(m.group(1)) if m else float('nan')
 
     def ours_inpaint(self, img_path, mask_path, out_path, seed=1):
@@ -165,9 +171,13 @@ class Runner:
                            '--output', out_path, '--seed', str(seed)], out_path)
 
     def ours_outpaint(self, img_path, right, bottom, out_path, seed=1):
-        return self._ours([self.cli, 'outpaint', '--image', img_path, '--right', str(right),
-                           '--bottom', str(bottom), '--output', out_path, '--seed', str(seed)],
-                          out_path)
+        # The editor regenerates a 16 px band of the original along an extended edge so the
+        # seam blends; the anchors have no such band, and the bench pastes the original back
+        # outside the hole, so shrinking by 16 takes the band away and measures the fill
+        # alone (a shrink never moves the canvas border, so the margins stay whole).
+        cmd = [self.cli, 'outpaint', '--image', img_path, '--right', str(right),
+               '--bottom', str(bottom), '--output', out_path, '--seed', str(seed)]
+        return self._ours(cmd + ['--mask-grow', '-16'], out_path)
 
     @staticmethod
     def telea(img, mask):
