@@ -398,3 +398,49 @@ op_backend_new_for_id (const char  *id,
 
   return NULL;
 }
+
+/**
+ * op_backend_configure:
+ * @url: (nullable): the service's address, for backends that have one
+ * @api_key: (nullable): the key, for services that need one
+ * @api_auth: (nullable): "user:password" for HTTP Basic, for self-hosted servers
+ *
+ * Hands a backend what the user configured.  Each value goes only to a backend with a
+ * property for it ("url", "api-key", "api-auth"); the local fill has none.
+ *
+ * Returns: %FALSE with @error when a value was given that this backend cannot use
+ */
+gboolean
+op_backend_configure (OpBackend   *self,
+                      const char  *url,
+                      const char  *api_key,
+                      const char  *api_auth,
+                      GError     **error)
+{
+  const struct { const char *property; const char *value; const char *what; } values[] = {
+    { "url", url, N_("an address") },
+    { "api-key", api_key, N_("an API key") },
+    { "api-auth", api_auth, N_("a user name and password") },
+  };
+  GObjectClass *klass;
+
+  g_return_val_if_fail (OP_IS_BACKEND (self), FALSE);
+
+  klass = G_OBJECT_GET_CLASS (self);
+  for (guint i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      if (values[i].value == NULL)
+        continue;
+      if (g_object_class_find_property (klass, values[i].property) == NULL)
+        {
+          /* Translators: the backend's name, then what it was given */
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("%s does not take %s."), op_backend_get_name (self),
+                       _(values[i].what));
+          return FALSE;
+        }
+      g_object_set (self, values[i].property, values[i].value, NULL);
+    }
+
+  return TRUE;
+}

@@ -162,6 +162,14 @@ GStrv          op_backend_list_models_finish (OpBackend          *self,
                                               GAsyncResult       *result,
                                               GError            **error);
 
+/* Hands a backend its address, key or Basic auth ("url", "api-key", "api-auth"
+ * properties); FALSE with @error for a value the backend has no use for. */
+gboolean       op_backend_configure          (OpBackend          *self,
+                                              const char         *url,
+                                              const char         *api_key,
+                                              const char         *api_auth,
+                                              GError            **error);
+
 /* The backends this build has, by id; NULL and G_IO_ERROR_NOT_FOUND, naming the ids
  * there are, for an unknown id. */
 OpBackend     *op_backend_new_for_id         (const char         *id,
