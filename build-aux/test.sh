@@ -21,4 +21,5 @@ export XDG_CACHE_HOME="$home/.cache" XDG_STATE_HOME="$home/.local/state"
 
 xvfb-run -a -s '-screen 0 1600x1000x24' \
   dbus-run-session -- \
+  ./build-aux/test-session.sh \
   meson test -C _build --print-errorlogs --num-processes 2 "$@"

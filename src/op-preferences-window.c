@@ -11,6 +11,8 @@
 
 #include <glib/gi18n.h>
 
+#include "op-backend.h"
+#include "op-backend-preferences.h"
 #include "op-preferences-window.h"
 
 struct _OpPreferencesWindow
@@ -70,6 +72,40 @@ op_preferences_window_init (OpPreferencesWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 }
 
+/* One group per backend that talks to a service: its address, its key, a test. */
+static void
+add_backends_page (OpPreferencesWindow *self)
+{
+  const char * const *ids = op_backend_list_ids ();
+  AdwPreferencesPage *page = ADW_PREFERENCES_PAGE (adw_preferences_page_new ());
+  guint n = 0;
+
+  adw_preferences_page_set_title (page, _("Backends"));
+  adw_preferences_page_set_icon_name (page, "network-server-symbolic");
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      GtkWidget *group;
+
+      if (g_str_equal (ids[i], "local") || (group = op_backend_preferences_new (ids[i])) == NULL)
+        continue;
+      adw_preferences_page_add (page, ADW_PREFERENCES_GROUP (group));
+      n++;
+    }
+
+  if (n == 0)
+    {
+      AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
+
+      adw_preferences_group_set_description (group,
+                                             _("This build has only the built-in fill, "
+                                               "which needs no address and no key."));
+      adw_preferences_page_add (page, group);
+    }
+
+  adw_preferences_window_add (ADW_PREFERENCES_WINDOW (self), page);
+}
+
 GtkWindow *
 op_preferences_window_new (GtkWindow *parent,
                            GSettings *settings)
@@ -90,6 +126,7 @@ op_preferences_window_new (GtkWindow *parent,
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "brush-spacing", self->brush_spacing_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
+  add_backends_page (self);
 
   return GTK_WINDOW (self);
 }

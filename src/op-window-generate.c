@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "op-export.h"
+#include "op-keyring.h"
 #include "op-window-private.h"
 
 #define PREVIEW_DELAY_MS 250
@@ -102,6 +103,87 @@ submit (OpWindow  *self,
   _op_window_update_version_actions (self);
 }
 
+typedef struct
+{
+  OpWindow *self;
+  OpBackend *backend;
+  OpRequest *request;
+  OpVersion *parent;
+} PendingSubmit;
+
+static void
+pending_submit_free (PendingSubmit *pending)
+{
+  g_clear_object (&pending->self);
+  g_clear_object (&pending->backend);
+  g_clear_pointer (&pending->request, op_request_unref);
+  g_clear_object (&pending->parent);
+  g_free (pending);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PendingSubmit, pending_submit_free)
+
+static gboolean
+backend_has_property (OpBackend  *backend,
+                      const char *name)
+{
+  return g_object_class_find_property (G_OBJECT_GET_CLASS (backend), name) != NULL;
+}
+
+static void
+secret_found_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(PendingSubmit) pending = user_data;
+  OpBackend *backend = pending->backend;
+  const char *id = op_backend_get_id (backend);
+  g_autofree char *secret = op_keyring_lookup_finish (result, NULL);
+  g_autofree char *path = g_strdup_printf (OP_BACKEND_SETTINGS_PATH "%s/", id);
+  g_autoptr(GSettings) settings = g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA, path);
+  g_autofree char *url = g_settings_get_string (settings, "url");
+  const char *env = op_keyring_env_name (id);
+  g_autoptr(GError) error = NULL;
+  gboolean basic = backend_has_property (backend, "api-auth");
+
+  if (secret == NULL && env != NULL && g_getenv (env) != NULL && g_getenv (env)[0] != '\0')
+    secret = g_strdup (g_getenv (env));
+
+  if (!op_backend_configure (backend, url[0] != '\0' ? url : NULL, basic ? NULL : secret,
+                             basic ? secret : NULL, &error))
+    {
+      op_window_show_error (pending->self, error->message);
+      return;
+    }
+
+  submit (pending->self, backend, pending->request, pending->parent);
+}
+
+/* A backend that talks to a service gets its address and its key (from the keyring, else
+ * the environment) just before the job is queued; the request was snapshot already. */
+static void
+submit_configured (OpWindow  *self,
+                   OpBackend *backend,
+                   OpRequest *request,
+                   OpVersion *parent)
+{
+  PendingSubmit *pending;
+
+  if (!backend_has_property (backend, "url") && !backend_has_property (backend, "api-key"))
+    {
+      submit (self, backend, request, parent);
+      return;
+    }
+
+  pending = g_new0 (PendingSubmit, 1);
+  pending->self = g_object_ref (self);
+  pending->backend = g_object_ref (backend);
+  pending->request = op_request_ref (request);
+  pending->parent = g_object_ref (parent);
+  op_keyring_lookup_async (op_backend_get_id (backend), self->cancellable, secret_found_cb,
+                           pending);
+}
+
 static void
 generate_action (GSimpleAction *action,
                  GVariant      *param,
@@ -126,7 +208,7 @@ generate_action (GSimpleAction *action,
       return;
     }
 
-  submit (self, backend, request, op_document_get_current (self->document));
+  submit_configured (self, backend, request, op_document_get_current (self->document));
 }
 
 static void
@@ -179,7 +261,7 @@ generate_again_action (GSimpleAction *action,
       return;
     }
 
-  submit (self, backend, request, parent);
+  submit_configured (self, backend, request, parent);
 }
 
 static void

@@ -18,6 +18,7 @@
 #include "op-backend.h"
 #include "op-export.h"
 #include "op-image.h"
+#include "op-keyring.h"
 #include "op-mask.h"
 #include "op-worker.h"
 
@@ -49,6 +50,7 @@ typedef struct
   char     *output;
   char     *backend;
   char     *url;
+  char     *api_auth;
   char     *model;
   char     *prompt;
   char     *negative;
@@ -86,6 +88,7 @@ options_clear (Options *options)
   g_clear_pointer (&options->output, g_free);
   g_clear_pointer (&options->backend, g_free);
   g_clear_pointer (&options->url, g_free);
+  g_clear_pointer (&options->api_auth, g_free);
   g_clear_pointer (&options->model, g_free);
   g_clear_pointer (&options->prompt, g_free);
   g_clear_pointer (&options->negative, g_free);
@@ -137,6 +140,9 @@ make_context (Options *options)
       N_("The generation backend (default: local, the built-in fill)"), N_("NAME") },
     { "url", 0, 0, G_OPTION_ARG_STRING, &options->url,
       N_("The address of a self-hosted backend"), N_("URL") },
+    { "api-auth", 0, 0, G_OPTION_ARG_STRING, &options->api_auth,
+      N_("User and password for a self-hosted server started with --api-auth"),
+      N_("USER:PASS") },
     { "model", 0, 0, G_OPTION_ARG_STRING, &options->model,
       N_("The model (default: the backend's)"), N_("NAME") },
     { "prompt", 'p', 0, G_OPTION_ARG_STRING, &options->prompt,
@@ -448,6 +454,22 @@ on_job_finished_cb (OpWorker *worker,
   g_main_loop_quit (run->loop);
 }
 
+/* The address and the secret: --url and --api-auth, else the key in the keyring, else
+ * the environment's (STABILITY_API_KEY, OPENAI_API_KEY).  The key is never printed. */
+static gboolean
+configure_backend (const Options  *options,
+                   OpBackend      *backend,
+                   GError        **error)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (backend);
+  g_autofree char *key = NULL;
+
+  if (g_object_class_find_property (klass, "api-key") != NULL)
+    key = op_keyring_lookup_sync (op_backend_get_id (backend));
+
+  return op_backend_configure (backend, options->url, key, options->api_auth, error);
+}
+
 static int
 generate (const Options *options,
           OpImage       *picture,
@@ -469,9 +491,9 @@ generate (const Options *options,
       g_printerr ("overpaint-cli: %s\n", error->message);
       return EXIT_USAGE;
     }
-  if (options->url != NULL && g_strcmp0 (params->backend, "local") == 0)
+  if (!configure_backend (options, backend, &error))
     {
-      fail_usage (_("--url does not apply to the built-in fill, which runs here."));
+      g_printerr ("overpaint-cli: %s\n", error->message);
       return EXIT_USAGE;
     }
   warn_unused (options, backend);
