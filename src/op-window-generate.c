@@ -98,6 +98,8 @@ submit (OpWindow  *self,
   job = op_worker_submit (self->worker, backend, request);
   /* results land under the version they were asked from, whatever is shown by then */
   g_object_set_data_full (G_OBJECT (job), "op-parent", g_object_ref (parent), g_object_unref);
+  g_object_set_data (G_OBJECT (job), "op-parent-serial",
+                     GUINT_TO_POINTER (op_version_get_serial (parent)));
 
   op_parameter_sidebar_set_progress (self->sidebar, TRUE, 0.0, _("Waiting…"));
   _op_window_update_version_actions (self);
@@ -294,7 +296,7 @@ add_variants (OpWindow *self,
   GPtrArray *variants = op_job_get_variants (job);
   g_autoptr(GPtrArray) versions = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char *message = NULL;
-  guint generation;
+  guint generation, serial;
 
   if (variants == NULL || variants->len == 0)
     return;
@@ -306,16 +308,21 @@ add_variants (OpWindow *self,
       return;
     }
 
+  serial = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (job), "op-parent-serial"));
   generation = op_document_new_generation (self->document);
   for (guint i = 0; i < variants->len; i++)
     {
       OpVariant *v = variants->pdata[i];
+      OpVersion *version;
 
-      g_ptr_array_add (versions,
-                       op_version_new_variant (parent, op_request_get_margins (request),
-                                               v->patch, &v->rect, v->blend,
-                                               op_request_get_params (request), v->seed,
-                                               generation));
+      version = op_version_new_variant (parent, op_request_get_margins (request), v->patch,
+                                        &v->rect, v->blend, op_request_get_params (request),
+                                        v->seed, generation);
+      /* the worker composited over the parent's picture as it was at submit time: that is
+       * this version's picture unless the parent's picture changed since */
+      if (v->composite != NULL && serial == op_version_get_serial (parent))
+        op_version_set_composite (version, v->composite);
+      g_ptr_array_add (versions, version);
     }
 
   op_document_add_variants (self->document, parent, versions);

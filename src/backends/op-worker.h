@@ -37,6 +37,7 @@ typedef struct
   OpRect   rect;
   OpMask  *blend;
   gint64   seed;
+  OpImage *composite;   /* the request's source with the patch blended in */
 } OpVariant;
 
 void          op_variant_free        (OpVariant *variant);

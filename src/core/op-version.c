@@ -33,6 +33,7 @@ struct _OpVersion
   OpRect rect;
   gint64 seed;
   guint generation;
+  guint serial;          /* changes whenever the picture changes */
 };
 
 G_DEFINE_FINAL_TYPE (OpVersion, op_version, G_TYPE_OBJECT)
@@ -347,12 +348,43 @@ op_version_update_composite (OpVersion    *self,
   g_return_if_fail (!op_version_is_root (self));
 
   drop_descendants (self);
+  self->serial++;
 
   if (self->composite == NULL)
     return;
 
   op_composite_region (self->composite, op_version_get_composite (self->parent),
                        &self->margins, self->patch, &self->rect, self->blend, rect);
+}
+
+/**
+ * op_version_set_composite:
+ * @composite: what op_composite gives for this version, computed elsewhere (the worker
+ *   does it off the main loop)
+ */
+void
+op_version_set_composite (OpVersion *self,
+                          OpImage   *composite)
+{
+  g_return_if_fail (OP_IS_VERSION (self));
+  g_return_if_fail (!op_version_is_root (self));
+  g_return_if_fail (composite != NULL);
+  g_return_if_fail (op_image_get_width (composite) == self->width &&
+                    op_image_get_height (composite) == self->height);
+
+  drop_descendants (self);
+  g_clear_pointer (&self->composite, op_image_unref);
+  self->composite = op_image_ref (composite);
+  self->serial++;
+}
+
+/* A number that changes whenever this version's picture changes (a blend mask edit):
+ * what was computed from the picture before is stale once it differs. */
+guint
+op_version_get_serial (OpVersion *self)
+{
+  g_return_val_if_fail (OP_IS_VERSION (self), 0);
+  return self->serial;
 }
 
 void
@@ -364,5 +396,6 @@ op_version_drop_composite (OpVersion *self)
     return;
 
   g_clear_pointer (&self->composite, op_image_unref);
+  self->serial++;
   drop_descendants (self);
 }

@@ -68,6 +68,9 @@ char            *op_version_dup_summary     (OpVersion       *self);
 OpImage         *op_version_get_composite   (OpVersion       *self);
 void             op_version_update_composite (OpVersion      *self,
                                              const OpRect    *rect);
+void             op_version_set_composite   (OpVersion       *self,
+                                             OpImage         *composite);
 void             op_version_drop_composite  (OpVersion       *self);
+guint            op_version_get_serial      (OpVersion       *self);
 
 G_END_DECLS
