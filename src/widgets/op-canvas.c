@@ -14,6 +14,7 @@
 
 #include "op-canvas-private.h"
 #include "op-tile-cache.h"
+#include "op-view-util.h"
 
 #define ZOOM_STEP G_SQRT2
 #define FIT_MARGIN 24.0
@@ -385,29 +386,6 @@ update_cursor (OpCanvas *self)
 /* Snapshot */
 
 static void
-snapshot_checkerboard (OpCanvas          *self,
-                       GtkSnapshot       *snapshot,
-                       const graphene_rect_t *area)
-{
-  static const GdkRGBA light = { 0.80, 0.80, 0.80, 1.0 };
-  static const GdkRGBA dark = { 0.62, 0.62, 0.62, 1.0 };
-
-  gtk_snapshot_push_repeat (snapshot, area,
-                            &GRAPHENE_RECT_INIT (area->origin.x, area->origin.y,
-                                                 2 * CHECKER_SIZE, 2 * CHECKER_SIZE));
-  gtk_snapshot_append_color (snapshot, &light,
-                             &GRAPHENE_RECT_INIT (area->origin.x, area->origin.y,
-                                                  2 * CHECKER_SIZE, 2 * CHECKER_SIZE));
-  gtk_snapshot_append_color (snapshot, &dark,
-                             &GRAPHENE_RECT_INIT (area->origin.x + CHECKER_SIZE, area->origin.y,
-                                                  CHECKER_SIZE, CHECKER_SIZE));
-  gtk_snapshot_append_color (snapshot, &dark,
-                             &GRAPHENE_RECT_INIT (area->origin.x, area->origin.y + CHECKER_SIZE,
-                                                  CHECKER_SIZE, CHECKER_SIZE));
-  gtk_snapshot_pop (snapshot);
-}
-
-static void
 append_circle (GtkSnapshot *snapshot,
                double       cx,
                double       cy,
@@ -630,7 +608,7 @@ op_canvas_snapshot (GtkWidget   *widget,
   if (graphene_rect_intersection (&picture, &view, &visible))
     {
       gtk_snapshot_push_clip (snapshot, &visible);
-      snapshot_checkerboard (self, snapshot, &picture);
+      op_view_append_checkerboard (snapshot, &picture, CHECKER_SIZE, 0.80, 0.62);
       if (visible_area (self, &area))
         op_tile_cache_snapshot (self->tiles, snapshot, self->zoom, self->offset_x,
                                 self->offset_y, &area, self->mask_visible);
@@ -1547,16 +1525,6 @@ op_canvas_set_zoom (OpCanvas *self,
                      gtk_widget_get_height (GTK_WIDGET (self)) / 2.0);
 }
 
-static double
-zoom_step (double zoom,
-           int    direction)
-{
-  /* Snap to the √2 ladder so 100 % and 200 % stay reachable from any zoom. */
-  double level = round (log (zoom) / log (ZOOM_STEP));
-
-  return pow (ZOOM_STEP, level + direction);
-}
-
 static void
 zoom_step_around_pointer (OpCanvas *self,
                           int       direction)
@@ -1570,7 +1538,7 @@ zoom_step_around_pointer (OpCanvas *self,
       y = self->pointer_y;
     }
 
-  op_canvas_zoom_at (self, zoom_step (self->zoom, direction), x, y);
+  op_canvas_zoom_at (self, op_view_zoom_step (self->zoom, direction), x, y);
 }
 
 void

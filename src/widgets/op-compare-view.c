@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "op-compare-view.h"
+#include "op-view-util.h"
 #include "op-tile-cache.h"
 
 #define ZOOM_STEP G_SQRT2
@@ -362,16 +363,6 @@ recenter (OpCompareView *self)
   self->cell_height = cell.size.height;
 }
 
-static double
-zoom_step (double zoom,
-           int    direction)
-{
-  /* the √2 ladder, so 100 % and 200 % stay reachable from any zoom */
-  double level = round (log (zoom) / log (ZOOM_STEP));
-
-  return pow (ZOOM_STEP, level + direction);
-}
-
 static void
 zoom_around_pointer (OpCompareView *self,
                      double         zoom)
@@ -474,21 +465,6 @@ show_versions (OpCompareView *self)
 
 /* Snapshot */
 
-static void
-snapshot_checkerboard (GtkSnapshot           *snapshot,
-                       const graphene_rect_t *area)
-{
-  static const GdkRGBA light = { 0.80, 0.80, 0.80, 1.0 };
-  static const GdkRGBA dark = { 0.62, 0.62, 0.62, 1.0 };
-  const float x = area->origin.x, y = area->origin.y, c = CHECKER_SIZE;
-
-  gtk_snapshot_push_repeat (snapshot, area, &GRAPHENE_RECT_INIT (x, y, 2 * c, 2 * c));
-  gtk_snapshot_append_color (snapshot, &light, &GRAPHENE_RECT_INIT (x, y, 2 * c, 2 * c));
-  gtk_snapshot_append_color (snapshot, &dark, &GRAPHENE_RECT_INIT (x + c, y, c, c));
-  gtk_snapshot_append_color (snapshot, &dark, &GRAPHENE_RECT_INIT (x, y + c, c, c));
-  gtk_snapshot_pop (snapshot);
-}
-
 /* Draws a cell's picture inside @clip, the cell's top left at @origin. */
 static void
 snapshot_picture (OpCompareView         *self,
@@ -517,7 +493,7 @@ snapshot_picture (OpCompareView         *self,
     return;
 
   gtk_snapshot_push_clip (snapshot, &visible);
-  snapshot_checkerboard (snapshot, &picture);
+  op_view_append_checkerboard (snapshot, &picture, CHECKER_SIZE, 0.80, 0.62);
   op_tile_cache_snapshot (cell->tiles, snapshot, self->zoom, ox, oy, &area, FALSE);
   gtk_snapshot_pop (snapshot);
 }
@@ -999,9 +975,9 @@ compare_zoom_action (GtkWidget  *widget,
   OpCompareView *self = OP_COMPARE_VIEW (widget);
 
   if (g_str_equal (action_name, "compare.zoom-in"))
-    zoom_around_pointer (self, zoom_step (self->zoom, +1));
+    zoom_around_pointer (self, op_view_zoom_step (self->zoom, +1));
   else if (g_str_equal (action_name, "compare.zoom-out"))
-    zoom_around_pointer (self, zoom_step (self->zoom, -1));
+    zoom_around_pointer (self, op_view_zoom_step (self->zoom, -1));
   else if (g_str_equal (action_name, "compare.zoom-100"))
     zoom_around_pointer (self, 1.0);
   else

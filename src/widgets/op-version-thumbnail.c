@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "op-version-thumbnail.h"
+#include "op-view-util.h"
 
 #define CORNER_RADIUS 6.0
 #define CHECKER_SIZE 6.0
@@ -54,21 +55,6 @@ lookup_accent (GtkWidget *widget,
 
   if (!gtk_style_context_lookup_color (context, "accent_bg_color", color))
     gdk_rgba_parse (color, "#3584e4");
-}
-
-static void
-append_checkerboard (GtkSnapshot           *snapshot,
-                     const graphene_rect_t *area)
-{
-  static const GdkRGBA light = { 0.86, 0.86, 0.86, 1.0 };
-  static const GdkRGBA dark = { 0.70, 0.70, 0.70, 1.0 };
-  const float x = area->origin.x, y = area->origin.y, c = CHECKER_SIZE;
-
-  gtk_snapshot_push_repeat (snapshot, area, &GRAPHENE_RECT_INIT (x, y, 2 * c, 2 * c));
-  gtk_snapshot_append_color (snapshot, &light, &GRAPHENE_RECT_INIT (x, y, 2 * c, 2 * c));
-  gtk_snapshot_append_color (snapshot, &dark, &GRAPHENE_RECT_INIT (x + c, y, c, c));
-  gtk_snapshot_append_color (snapshot, &dark, &GRAPHENE_RECT_INIT (x, y + c, c, c));
-  gtk_snapshot_pop (snapshot);
 }
 
 static void
@@ -159,7 +145,7 @@ op_version_thumbnail_snapshot (GtkWidget   *widget,
   gtk_snapshot_push_rounded_clip (snapshot, &clip);
   if (self->texture != NULL)
     {
-      append_checkerboard (snapshot, &bounds);
+      op_view_append_checkerboard (snapshot, &bounds, CHECKER_SIZE, 0.86, 0.70);
       gtk_snapshot_append_texture (snapshot, self->texture, &bounds);
     }
   else
