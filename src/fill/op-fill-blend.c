@@ -204,7 +204,8 @@ pull_push (Grid *grid)
   grid_clear (&coarse);
 }
 
-/* The first ring of the hole goes halfway towards its known neighbours: what steps
+/* The first ring of the hole goes 70 % of the way towards its known neighbours (50 %
+ * measured a seam ratio of 0.79 on fill-bench, 70 % 0.75 with the same PSNR): what steps
  * the residual could not explain (a texture that does not line up) fade over a pixel.
  * Known pixels never change, so stripes can do this in any order. */
 static void
@@ -233,7 +234,7 @@ feather_pixel (OpFillLevel *level,
   if (n == 0)
     return;
   for (int k = 0; k < 3; k++)
-    c[k] = (guint8) ((c[k] * n + sum[k] + n) / (2 * n));
+    c[k] = (guint8) ((3 * c[k] * n + 7 * sum[k] + 5 * n) / (10 * n));
 }
 
 static void
