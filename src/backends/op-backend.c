@@ -13,6 +13,7 @@
 
 #include "op-backend.h"
 #include "op-local-backend.h"
+#include "op-openai-backend.h"
 
 /* The wrappers below are the only way callers reach a backend: they check arguments,
  * fill in defaults for what a backend leaves out, and make sure a generation never
@@ -24,6 +25,7 @@ G_DEFINE_INTERFACE (OpBackend, op_backend, G_TYPE_OBJECT)
 
 static const char * const backend_ids[] = {
   "local",
+  "openai",
   NULL
 };
 
@@ -389,6 +391,8 @@ op_backend_new_for_id (const char  *id,
 
   if (g_str_equal (id, "local"))
     return OP_BACKEND (op_local_backend_new ());
+  if (g_str_equal (id, "openai"))
+    return op_openai_backend_new ();
 
   /* Settings written by a newer build can name a backend this one lacks; the list
    * tells the user what to pick instead. */
@@ -443,4 +447,22 @@ op_backend_configure (OpBackend   *self,
     }
 
   return TRUE;
+}
+
+/**
+ * op_backend_apply_params:
+ *
+ * Tells a backend what of the parameters it must know before a request is prepared for
+ * it: the model, where its size rules depend on it (the "model" property).
+ */
+void
+op_backend_apply_params (OpBackend      *self,
+                         const OpParams *params)
+{
+  g_return_if_fail (OP_IS_BACKEND (self));
+  g_return_if_fail (params != NULL);
+
+  if (params->model != NULL && params->model[0] != '\0' &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (self), "model") != NULL)
+    g_object_set (self, "model", params->model, NULL);
 }

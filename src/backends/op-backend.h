@@ -170,6 +170,9 @@ gboolean       op_backend_configure          (OpBackend          *self,
                                               const char         *api_auth,
                                               GError            **error);
 
+void           op_backend_apply_params       (OpBackend          *self,
+                                              const OpParams     *params);
+
 /* The backends this build has, by id; NULL and G_IO_ERROR_NOT_FOUND, naming the ids
  * there are, for an unknown id. */
 OpBackend     *op_backend_new_for_id         (const char         *id,

@@ -344,6 +344,8 @@ job_prepare_async (OpJob               *job,
 
   data = g_new0 (PrepareData, 1);
   data->request = op_request_ref (job->request);
+  /* a backend whose sizes depend on the model (OpenAI's) must know it first */
+  op_backend_apply_params (job->backend, op_request_get_params (job->request));
   op_backend_get_size_rule (job->backend, &data->rule);
   if (data->rule.sizes != NULL && data->rule.n_sizes > 0)
     {
