@@ -65,7 +65,7 @@ void            op_http_request_add_file       (OpHttpRequest  *self,
                                                 const char     *content_type,
                                                 GBytes         *data);
 /* Generation calls have no total timeout; a transfer where no byte moves for this long
- * fails (default 120 s).  The connect timeout is always 10 s. */
+ * fails (default 120 s; 0 never).  The connect timeout is always 10 s. */
 void            op_http_request_set_stall_timeout (OpHttpRequest *self,
                                                 guint           seconds);
 /* Retries for 429/502/503/504 honouring Retry-After: at most @max_attempts in all and
@@ -96,10 +96,21 @@ gboolean        op_http_response_check_status  (OpHttpResponse *self,
                                                 const char     *service,
                                                 const char     *detail,
                                                 GError        **error);
+/* For a backend whose service says more than its status: Stability's 403 is moderation,
+ * OpenAI's 429 "insufficient_quota" is credits.  The same words as check_status; always
+ * returns FALSE. */
+gboolean        op_http_response_set_error     (OpHttpResponse *self,
+                                                OpHttpError     code,
+                                                const char     *service,
+                                                const char     *detail,
+                                                GError        **error);
 void            op_http_response_free          (OpHttpResponse *self);
 
 /* Decodes base64 into a picture, checking it is one (and optionally its size). */
 GBytes         *op_http_decode_base64          (const char     *text,
+                                                GError        **error);
+/* Checks raw bytes (a body sent as an image) start like a PNG, JPEG or WebP picture. */
+gboolean        op_http_check_image            (GBytes         *bytes,
                                                 GError        **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OpHttpRequest, op_http_request_free)
