@@ -64,6 +64,8 @@ struct _OpHttpRequest
   guint max_wait_seconds;
   OpHttpRetryFunc retry;
   gpointer retry_data;
+  OpHttpFinalFunc is_final;
+  gpointer is_final_data;
 };
 
 struct _OpHttpResponse
@@ -1402,6 +1404,22 @@ op_http_request_set_retries (OpHttpRequest   *self,
 }
 
 /**
+ * op_http_request_set_final_func:
+ * @is_final: says whether a busy-looking answer is final (OpenAI and Stability answer
+ *   429 both for "slow down" and for "out of credits"; only the first is worth a retry)
+ */
+void
+op_http_request_set_final_func (OpHttpRequest   *self,
+                                OpHttpFinalFunc  is_final,
+                                gpointer         user_data)
+{
+  g_return_if_fail (self != NULL);
+
+  self->is_final = is_final;
+  self->is_final_data = user_data;
+}
+
+/**
  * op_http_request_send:
  *
  * A busy answer (429, 502, 503, 504) is tried again after the wait the server asks for,
@@ -1426,7 +1444,8 @@ op_http_request_send (OpHttpRequest  *self,
 
       if (response == NULL)
         return NULL;
-      if (!is_retryable (response->status) || attempt >= self->max_attempts)
+      if (!is_retryable (response->status) || attempt >= self->max_attempts ||
+          (self->is_final != NULL && self->is_final (response, self->is_final_data)))
         return g_steal_pointer (&response);
 
       delay = retry_delay (response, attempt);

@@ -76,6 +76,15 @@ void            op_http_request_set_retries    (OpHttpRequest  *self,
                                                 OpHttpRetryFunc retry,
                                                 gpointer        user_data);
 
+/* Called with a 429/502/503/504 answer before it is retried: TRUE when retrying is
+ * pointless (an account out of credits answers 429 too). */
+typedef gboolean (*OpHttpFinalFunc) (OpHttpResponse *response,
+                                     gpointer        user_data);
+
+void            op_http_request_set_final_func (OpHttpRequest  *self,
+                                                OpHttpFinalFunc is_final,
+                                                gpointer        user_data);
+
 /* Blocking: call from a worker thread.  A cancelled transfer stops within ~100 ms and
  * returns G_IO_ERROR_CANCELLED.  Any status is a response; only transport failures
  * return NULL. */

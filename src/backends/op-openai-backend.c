@@ -286,6 +286,9 @@ http_retry_cb (int         attempt,
   report (user_data, message);
 }
 
+static gboolean is_out_of_credits (OpHttpResponse *response,
+                                   gpointer        user_data);
+
 static OpHttpRequest *
 build_request (GenerateData  *data,
                GError       **error)
@@ -331,6 +334,7 @@ build_request (GenerateData  *data,
 
   op_http_request_set_stall_timeout (request, data->stall_timeout);
   op_http_request_set_retries (request, RETRY_ATTEMPTS, RETRY_WAIT_S, http_retry_cb, data);
+  op_http_request_set_final_func (request, is_out_of_credits, NULL);
 
   return g_steal_pointer (&request);
 }
@@ -372,6 +376,29 @@ is_size_message (const char *code,
   return g_strcmp0 (code, "image_too_large") == 0 ||
          (message != NULL && (strstr (message, "4 MB") != NULL ||
                               strstr (message, "too large") != NULL));
+}
+
+static const char *error_code (OpHttpResponse *response,
+                               JsonNode      **root);
+
+/* An empty account answers 429 as a busy server does: no retry will help. */
+static gboolean
+is_out_of_credits (OpHttpResponse *response,
+                   gpointer        user_data)
+{
+  g_autoptr(JsonNode) root = NULL;
+  const char *code = error_code (response, &root);
+
+  return g_strcmp0 (code, "insufficient_quota") == 0 ||
+         g_strcmp0 (code, "billing_hard_limit_reached") == 0;
+}
+
+static const char *
+error_code (OpHttpResponse  *response,
+            JsonNode       **root)
+{
+  *root = op_http_response_parse_json (response, NULL);
+  return get_string_member (get_object_member (*root, "error"), "code");
 }
 
 /* OpenAI's error body is {"error": {"message", "type", "param", "code"}}.  The codes
