@@ -14,6 +14,7 @@
 #include "op-backend.h"
 #include "op-local-backend.h"
 #include "op-openai-backend.h"
+#include "op-stability-backend.h"
 
 /* The wrappers below are the only way callers reach a backend: they check arguments,
  * fill in defaults for what a backend leaves out, and make sure a generation never
@@ -25,6 +26,7 @@ G_DEFINE_INTERFACE (OpBackend, op_backend, G_TYPE_OBJECT)
 
 static const char * const backend_ids[] = {
   "local",
+  "stability",
   "openai",
   NULL
 };
@@ -393,6 +395,8 @@ op_backend_new_for_id (const char  *id,
     return OP_BACKEND (op_local_backend_new ());
   if (g_str_equal (id, "openai"))
     return op_openai_backend_new ();
+  if (g_str_equal (id, "stability"))
+    return op_stability_backend_new ();
 
   /* Settings written by a newer build can name a backend this one lacks; the list
    * tells the user what to pick instead. */

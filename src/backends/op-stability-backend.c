@@ -153,8 +153,9 @@ typedef struct
   guint   stall_timeout;
 } Service;
 
-/* Native outpainting: the source, scaled by @scale, extended by the four directions;
- * the answer covers @answer (canvas pixels), of which the context is cut out. */
+/* Native outpainting: the source (scaled into the endpoint's pixel window) goes up with
+ * four directions in sent pixels; the answer covers @answer, in canvas pixels, and the
+ * context is cut out of it. */
 typedef struct
 {
   OpRect answer;
@@ -569,6 +570,21 @@ pad_mask (const OpMask *mask,
 
 /* Errors */
 
+/* A string member, or NULL for anything else: json-glib's own getters complain about a
+ * member of another type, and what a server sends is not ours to trust. */
+static const char *
+member_string (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
 /* v2beta: {"id","name","errors":["field: message", …]}; v1: {"id","name","message"}. */
 static void
 parse_error_body (OpHttpResponse  *response,
@@ -585,7 +601,7 @@ parse_error_body (OpHttpResponse  *response,
     return;
 
   object = json_node_get_object (root);
-  *name = g_strdup (json_object_get_string_member_with_default (object, "name", NULL));
+  *name = g_strdup (member_string (object, "name"));
 
   member = json_object_get_member (object, "errors");
   if (member != NULL && JSON_NODE_HOLDS_ARRAY (member))
@@ -604,8 +620,8 @@ parse_error_body (OpHttpResponse  *response,
         }
     }
 
-  if (text->len == 0)
-    g_string_append (text, json_object_get_string_member_with_default (object, "message", ""));
+  if (text->len == 0 && member_string (object, "message") != NULL)
+    g_string_append (text, member_string (object, "message"));
 
   if (text->len > MAX_DETAIL)
     {
@@ -741,6 +757,7 @@ read_artifact_answer (OpHttpResponse  *response,
   g_autoptr(GBytes) bytes = NULL;
   JsonObject *artifact;
   JsonArray *artifacts;
+  const char *base64;
   JsonNode *node;
 
   root = op_http_response_parse_json (response, error);
@@ -758,9 +775,7 @@ read_artifact_answer (OpHttpResponse  *response,
     }
 
   artifact = json_array_get_object_element (artifacts, 0);
-  if (!finish_reason_ok (json_object_get_string_member_with_default (artifact, "finishReason",
-                                                                     NULL),
-                         error))
+  if (!finish_reason_ok (member_string (artifact, "finishReason"), error))
     return NULL;
 
   node = json_object_get_member (artifact, "seed");
@@ -768,15 +783,14 @@ read_artifact_answer (OpHttpResponse  *response,
       json_node_get_value_type (node) == G_TYPE_INT64)
     *seed = json_node_get_int (node);
 
-  node = json_object_get_member (artifact, "base64");
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
+  base64 = member_string (artifact, "base64");
+  if (base64 == NULL)
     {
       bad_json (error);
       return NULL;
     }
 
-  bytes = op_http_decode_base64 (json_node_get_string (node), error);
+  bytes = op_http_decode_base64 (base64, error);
   if (bytes == NULL)
     return NULL;
 
@@ -1128,7 +1142,8 @@ encode_parts (GenerateData  *data,
       return data->image_part != NULL;
     }
 
-  used += strlen (data->params->prompt) + strlen (data->params->negative_prompt);
+  used += data->params->prompt != NULL ? strlen (data->params->prompt) : 0;
+  used += data->params->negative_prompt != NULL ? strlen (data->params->negative_prompt) : 0;
   data->image_part = encode_picture (data->image,
                                      used < V2_REQUEST_LIMIT ? V2_REQUEST_LIMIT - used : 0,
                                      &data->image_type, error);
@@ -1150,6 +1165,30 @@ check_prompt (GenerateData  *data,
   return FALSE;
 }
 
+/* The variants, MAX_CONCURRENT at a time: this thread and helpers. */
+static void
+run_variants (GenerateData *data,
+              GCancellable *cancellable)
+{
+  GThread *helpers[MAX_CONCURRENT - 1] = { NULL };
+  int n_helpers = MIN (data->n_variants, MAX_CONCURRENT) - 1;
+  gulong handler = 0;
+
+  /* Connected now, a cancellation that came while encoding stops the calls at once. */
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel_cb),
+                                     g_object_ref (data->stop), g_object_unref);
+
+  report_progress (data, NULL);
+  for (int i = 0; i < n_helpers; i++)
+    helpers[i] = g_thread_new ("stability-variant", variants_loop, data);
+  variants_loop (data);
+  for (int i = 0; i < n_helpers; i++)
+    g_thread_join (helpers[i]);
+
+  g_cancellable_disconnect (cancellable, handler);
+}
+
 static void
 generate_thread (GTask        *task,
                  gpointer      source_object,
@@ -1159,10 +1198,7 @@ generate_thread (GTask        *task,
   GenerateData *data = task_data;
   g_autoptr(GPtrArray) results = NULL;
   g_autoptr(OpMask) mask = NULL;
-  GThread *helpers[MAX_CONCURRENT - 1] = { NULL };
   GError *error = NULL;
-  int n_helpers;
-  gulong handler = 0;
 
   mask = choose_call (data);
   if (!check_prompt (data, &error) || !encode_parts (data, mask, &error))
@@ -1171,19 +1207,7 @@ generate_thread (GTask        *task,
       return;
     }
 
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (forward_cancel_cb),
-                                     g_object_ref (data->stop), g_object_unref);
-
-  report_progress (data, NULL);
-  n_helpers = MIN (data->n_variants, MAX_CONCURRENT) - 1;
-  for (int i = 0; i < n_helpers; i++)
-    helpers[i] = g_thread_new ("stability-variant", variants_loop, data);
-  variants_loop (data);
-  for (int i = 0; i < n_helpers; i++)
-    g_thread_join (helpers[i]);
-
-  g_cancellable_disconnect (cancellable, handler);
+  run_variants (data, cancellable);
 
   if (g_task_return_error_if_cancelled (task))
     return;
@@ -1232,8 +1256,8 @@ read_engines (OpHttpResponse  *response,
       if (!JSON_NODE_HOLDS_OBJECT (node))
         continue;
       engine = json_node_get_object (node);
-      id = json_object_get_string_member_with_default (engine, "id", NULL);
-      type = json_object_get_string_member_with_default (engine, "type", NULL);
+      id = member_string (engine, "id");
+      type = member_string (engine, "type");
       if (id == NULL || g_strcmp0 (type, "PICTURE") != 0 ||
           g_str_has_prefix (id, "esrgan") || strstr (id, "upscaler") != NULL)
         continue;

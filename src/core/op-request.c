@@ -1337,6 +1337,13 @@ op_prepared_free (OpPrepared *self)
   g_free (self);
 }
 
+OpRequest *
+op_prepared_get_request (OpPrepared *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->request;
+}
+
 OpImage *
 op_prepared_get_canvas (OpPrepared *self)
 {

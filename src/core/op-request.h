@@ -141,6 +141,9 @@ OpPrepared      *op_prepared_new          (OpRequest        *request,
                                            GError          **error);
 void             op_prepared_free         (OpPrepared       *self);
 
+/* The request it was prepared from (margins, source, parameters). */
+OpRequest       *op_prepared_get_request  (OpPrepared       *self);
+
 /* The extended picture (margins transparent), canvas sized. */
 OpImage         *op_prepared_get_canvas   (OpPrepared       *self);
 /* The context rectangle, in canvas pixels: what the backend sees. */
