@@ -15,6 +15,7 @@
 
 #include "op-export.h"
 #include "op-keyring.h"
+#include "op-stability-backend.h"
 #include "op-window-private.h"
 
 #define PREVIEW_DELAY_MS 250
@@ -78,6 +79,7 @@ _op_window_update_version_actions (OpWindow *self)
   _op_window_set_action_enabled (self, "compare", variant);
   _op_window_set_action_enabled (self, "export-variants", variant);
   _op_window_set_action_enabled (self, "margins-preset", has_image);
+  _op_window_set_action_enabled (self, "export-upscaled", has_image);
 }
 
 /* Submitting */
@@ -592,6 +594,181 @@ export_variants_action (GSimpleAction *action,
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
+/* Export at 2× / 4× through Stability AI's upscaler */
+
+typedef struct
+{
+  OpWindow *self;
+  GFile *file;
+  GStrv texts;
+  int factor;
+} UpscaleOp;
+
+static void
+upscale_op_free (UpscaleOp *op)
+{
+  g_clear_object (&op->self);
+  g_clear_object (&op->file);
+  g_strfreev (op->texts);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UpscaleOp, upscale_op_free)
+
+static void
+upscaled_write_thread (GTask        *task,
+                       gpointer      source_object,
+                       gpointer      task_data,
+                       GCancellable *cancellable)
+{
+  UpscaleOp *op = g_object_get_data (G_OBJECT (task), "op");
+  OpImage *image = task_data;
+  g_autofree char *path = g_file_get_path (op->file);
+  guint n = op->texts != NULL ? g_strv_length (op->texts) / 2 : 0;
+  g_autofree OpPngText *chunks = g_new0 (OpPngText, n + 1);
+  GError *error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    chunks[i] = (OpPngText) { op->texts[2 * i], op->texts[2 * i + 1], FALSE };
+
+  if (path == NULL)
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                             _("Pictures can only be exported to local folders."));
+  else if (op_image_save_png_with_text (image, path, chunks, n, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+upscaled_written_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  UpscaleOp *op = g_object_get_data (G_OBJECT (result), "op");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *message = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      op_window_show_error (op->self, error->message);
+      return;
+    }
+
+  name = g_file_get_basename (op->file);
+  message = g_strdup_printf (_("Exported “%s” at %d×"), name, op->factor);
+  _op_window_show_message (op->self, message);
+}
+
+static void
+upscaled_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(UpscaleOp) op = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OpImage) image = NULL;
+  g_autoptr(GTask) task = NULL;
+
+  image = op_stability_backend_upscale_finish (OP_STABILITY_BACKEND (object), result, &error);
+  op_parameter_sidebar_set_progress (op->self->sidebar, FALSE, 0.0, NULL);
+  if (image == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        op_window_show_error (op->self, error->message);
+      return;
+    }
+
+  /* encoding a 4× picture takes a while: off the main loop, like every export */
+  task = g_task_new (NULL, op->self->cancellable, upscaled_written_cb, NULL);
+  g_task_set_source_tag (task, upscaled_cb);
+  g_task_set_task_data (task, op_image_ref (image), (GDestroyNotify) op_image_unref);
+  g_object_set_data_full (G_OBJECT (task), "op", g_steal_pointer (&op),
+                          (GDestroyNotify) upscale_op_free);
+  g_task_run_in_thread (task, upscaled_write_thread);
+}
+
+static void
+upscale_key_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(UpscaleOp) op = user_data;
+  g_autofree char *key = op_keyring_lookup_finish (result, NULL);
+  g_autoptr(OpBackend) backend = op_backend_new_for_id ("stability", NULL);
+  g_autofree char *path = g_strdup (OP_BACKEND_SETTINGS_PATH "stability/");
+  g_autoptr(GSettings) settings = g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA, path);
+  g_autofree char *url = g_settings_get_string (settings, "url");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OpImage) picture = NULL;
+  OpWindow *self = op->self;
+
+  if (key == NULL && g_getenv ("STABILITY_API_KEY") != NULL)
+    key = g_strdup (g_getenv ("STABILITY_API_KEY"));
+
+  if (backend == NULL ||
+      !op_backend_configure (backend, url[0] ? url : NULL, key, NULL, &error))
+    {
+      op_window_show_error (self, error != NULL ? error->message
+                                                : _("Stability AI is not available."));
+      return;
+    }
+
+  picture = op_image_copy (op_document_get_image (self->document));
+  op_parameter_sidebar_set_progress (self->sidebar, TRUE, -1, _("Upscaling with Stability AI…"));
+  op_stability_backend_upscale_async (OP_STABILITY_BACKEND (backend), picture, op->factor,
+                                      self->cancellable, upscaled_cb, g_steal_pointer (&op));
+}
+
+static void
+on_export_upscaled_response_cb (GtkFileChooserNative *chooser,
+                                int                   response,
+                                UpscaleOp            *op)
+{
+  g_autoptr(UpscaleOp) owned = op;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      op->file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      op_keyring_lookup_async ("stability", op->self->cancellable, upscale_key_cb,
+                               g_steal_pointer (&owned));
+    }
+
+  g_clear_object (&op->self->chooser);
+}
+
+static void
+export_upscaled_action (GSimpleAction *action,
+                        GVariant      *param,
+                        gpointer       user_data)
+{
+  OpWindow *self = user_data;
+  g_autofree char *title = NULL;
+  g_autofree char *name = NULL;
+  UpscaleOp *op;
+  char *dot;
+
+  if (self->chooser != NULL || op_document_get_current (self->document) == NULL)
+    return;
+
+  op = g_new0 (UpscaleOp, 1);
+  op->self = g_object_ref (self);
+  op->factor = g_variant_get_int32 (param) == 4 ? 4 : 2;
+  op->texts = op_export_dup_texts (op_document_get_current (self->document));
+
+  self->chooser = gtk_file_chooser_native_new (_("Export Enlarged as PNG"), GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_SAVE,
+                                               _("_Export"), _("_Cancel"));
+  title = op_document_dup_title (self->document);
+  if ((dot = strrchr (title, '.')) != NULL)
+    *dot = '\0';
+  name = g_strdup_printf ("%s-%dx.png", title, op->factor);
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), name);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_export_upscaled_response_cb), op);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
 /* Margins */
 
 /* The margins that extend the picture to an aspect ratio, split evenly on both sides of
@@ -841,6 +1018,7 @@ static const GActionEntry generate_entries[] = {
   { "compare", compare_action },
   { "export-variants", export_variants_action },
   { "margins-preset", margins_preset_action, "s" },
+  { "export-upscaled", export_upscaled_action, "i" },
   { "edit-blend", NULL, NULL, "false", edit_blend_change_state },
 };
 
