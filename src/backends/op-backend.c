@@ -11,6 +11,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "op-automatic1111-backend.h"
 #include "op-backend.h"
 #include "op-local-backend.h"
 #include "op-openai-backend.h"
@@ -26,6 +27,7 @@ G_DEFINE_INTERFACE (OpBackend, op_backend, G_TYPE_OBJECT)
 
 static const char * const backend_ids[] = {
   "local",
+  "automatic1111",
   "stability",
   "openai",
   NULL
@@ -395,6 +397,8 @@ op_backend_new_for_id (const char  *id,
     return OP_BACKEND (op_local_backend_new ());
   if (g_str_equal (id, "openai"))
     return op_openai_backend_new ();
+  if (g_str_equal (id, "automatic1111"))
+    return op_automatic1111_backend_new ();
   if (g_str_equal (id, "stability"))
     return op_stability_backend_new ();
 
