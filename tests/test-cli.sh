@@ -209,9 +209,23 @@ if grep -qi "seed" "$WORK/stderr"; then ok "the random seed is printed"; else no
 check "--backend local" 0 "$CLI" inpaint -q --backend local --image "$PICTURE" --mask "$MASK" \
   --output "$WORK/local.png" --seed 7 --mask-grow 0 --mask-blur 0
 if cmp -s "$WORK/a.png" "$WORK/local.png"; then ok "local is the default backend"; else not_ok "local is the default backend"; fi
-check "another backend is a usage error" 2 "$CLI" inpaint --backend stability --image "$PICTURE" \
+check "an unknown backend is a usage error" 2 "$CLI" inpaint --backend nosuch --image "$PICTURE" \
   --mask "$MASK" --output "$WORK/x.png"
-if grep -q "local" "$WORK/stderr"; then ok "the message names the available backend"; else not_ok "the message names the available backend"; fi
+if grep -q "local" "$WORK/stderr" && grep -q "automatic1111" "$WORK/stderr"; then
+  ok "the message names the available backends"
+else
+  not_ok "the message names the available backends"
+fi
+check "--api-auth with the built-in fill is exit 2" 2 "$CLI" inpaint --image "$PICTURE" \
+  --mask "$MASK" --output "$WORK/x.png" --api-auth user:pass
+check "a remote backend that cannot be reached fails: exit 1" 1 "$CLI" inpaint -q \
+  --backend automatic1111 --url http://127.0.0.1:9 --prompt "a table" --image "$PICTURE" \
+  --mask "$MASK" --output "$WORK/x.png"
+if grep -q "127.0.0.1:9" "$WORK/stderr"; then
+  ok "the failure names the address it tried"
+else
+  not_ok "the failure names the address it tried"
+fi
 
 # --- variants
 check "three variants into {n}" 0 "$CLI" inpaint -q --image "$PICTURE" --mask "$MASK" \
