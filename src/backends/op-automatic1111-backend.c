@@ -1250,7 +1250,7 @@ op_automatic1111_backend_get_id (OpBackend *backend)
 static const char *
 op_automatic1111_backend_get_name (OpBackend *backend)
 {
-  return _("Stable Diffusion web UI (AUTOMATIC1111, Forge)");
+  return _("AUTOMATIC1111 / Forge");
 }
 
 static OpBackendCaps

@@ -274,6 +274,7 @@ op_backend_preferences_new (const char *backend_id)
   g_autoptr(OpBackend) backend = NULL;
   g_autofree char *path = NULL;
   g_autofree char *url = NULL;
+  GParamSpec *url_spec;
   OpBackendPreferences *self;
 
   g_return_val_if_fail (backend_id != NULL, NULL);
@@ -294,6 +295,18 @@ op_backend_preferences_new (const char *backend_id)
                                  uses_basic_auth (self)
                                  ? _("User and Password (user:password)")
                                  : _("API Key"));
+  url_spec = g_object_class_find_property (G_OBJECT_GET_CLASS (self->backend), "url");
+  if (url_spec != NULL && G_IS_PARAM_SPEC_STRING (url_spec) &&
+      G_PARAM_SPEC_STRING (url_spec)->default_value != NULL)
+    {
+      g_autofree char *description =
+        /* Translators: %s is the service's default address */
+        g_strdup_printf (_("An empty address means %s."),
+                         G_PARAM_SPEC_STRING (url_spec)->default_value);
+
+      adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (self), description);
+    }
+
   url = g_settings_get_string (self->settings, "url");
   gtk_editable_set_text (GTK_EDITABLE (self->url_row), url);
   gtk_widget_set_visible (GTK_WIDGET (self->url_row),
