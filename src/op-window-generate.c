@@ -287,6 +287,9 @@ on_worker_job_progress_cb (OpWindow *self,
 {
   op_parameter_sidebar_set_progress (self->sidebar, TRUE, op_job_get_fraction (job),
                                      op_job_get_text (job));
+  /* a backend that shows its picture in the making (the web UI): over the context */
+  if (op_job_get_preview (job) != NULL)
+    op_canvas_set_live_preview (self->canvas, op_job_get_preview (job));
 }
 
 static void
@@ -375,6 +378,7 @@ on_worker_job_finished_cb (OpWindow *self,
       break;
     }
 
+  op_canvas_set_live_preview (self->canvas, NULL);
   if (op_worker_get_n_jobs (worker) == 0)
     op_parameter_sidebar_set_progress (self->sidebar, FALSE, 0.0, NULL);
   _op_window_update_version_actions (self);

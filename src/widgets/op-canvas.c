@@ -85,6 +85,7 @@ struct _OpCanvas
   gboolean has_context;
   OpRect context;
   GdkTexture *band;           /* the feather band over the context, tinted */
+  GdkTexture *live;           /* the backend's picture in the making, over the context */
 };
 
 enum {
@@ -553,7 +554,9 @@ snapshot_context (OpCanvas    *self,
                                                           c.origin.x - c.size.width),
                                                   c.size.height));
 
-  if (self->band != NULL)
+  if (self->live != NULL)
+    gtk_snapshot_append_texture (snapshot, self->live, &c);
+  else if (self->band != NULL)
     gtk_snapshot_append_texture (snapshot, self->band, &c);
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (c.origin.x - 2, c.origin.y - 2,
@@ -1072,6 +1075,7 @@ op_canvas_dispose (GObject *object)
   g_clear_pointer (&self->tiles, op_tile_cache_free);
   g_clear_pointer (&self->lasso, g_array_unref);
   g_clear_object (&self->band);
+  g_clear_object (&self->live);
 
   G_OBJECT_CLASS (op_canvas_parent_class)->dispose (object);
 }
@@ -1801,4 +1805,30 @@ op_canvas_drag_margin (OpCanvas  *self,
   self->drag_edge = EDGE_NONE;
   margins = self->margins;
   op_document_set_margins (self->document, &margins);
+}
+
+/**
+ * op_canvas_set_live_preview:
+ * @preview: (nullable): the backend's picture in the making (any size: it is drawn over
+ *   the context rectangle), or NULL when the job is over
+ */
+void
+op_canvas_set_live_preview (OpCanvas *self,
+                            OpImage  *preview)
+{
+  g_autoptr(GBytes) bytes = NULL;
+
+  g_return_if_fail (OP_IS_CANVAS (self));
+
+  g_clear_object (&self->live);
+  if (preview != NULL)
+    {
+      bytes = g_bytes_new (op_image_peek_data (preview), op_image_get_size_bytes (preview));
+      self->live = gdk_memory_texture_new (op_image_get_width (preview),
+                                           op_image_get_height (preview),
+                                           GDK_MEMORY_R8G8B8A8, bytes,
+                                           op_image_get_stride (preview));
+    }
+
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }

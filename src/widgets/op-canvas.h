@@ -64,6 +64,8 @@ void        op_canvas_tool_end          (OpCanvas   *self);
 void        op_canvas_set_context       (OpCanvas     *self,
                                          const OpRect *context,
                                          const OpMask *band);
+void        op_canvas_set_live_preview  (OpCanvas     *self,
+                                         OpImage      *preview);
 void        op_canvas_get_margins       (OpCanvas     *self,
                                          OpMargins    *margins);
 void        op_canvas_drag_margin       (OpCanvas     *self,
