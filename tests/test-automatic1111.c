@@ -11,88 +11,22 @@
 
 #include <math.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <json-glib/json-glib.h>
 
 #include "op-automatic1111-backend-private.h"
 #include "op-http.h"
-#include "op-mock-server.h"
+#include "op-mock-a1111.h"
+#include "op-test-cli.h"
 #include "op-worker.h"
 
 /* The web UI client against a mock of its API that holds the client to the contract
  * (shared/contracts/backends.md, sections 1 and 6) the way the real server would, and
- * stricter where the real server silently does the wrong thing: field types with
- * pydantic's coercion and its 422 answers, Basic auth with the 401 body, sizes, the
- * mask convention, the batch size; answers shaped like the real ones; a progress
- * endpoint that moves while a job runs; and the ways a real server or its proxy fail. */
+ * stricter where the real server silently does the wrong thing (op-mock-a1111.c). */
 
 #define JOB_TIMEOUT_S     60
 #define HOLD_MS           1500
 #define AUTH              "painter:s3cret-Pa55"
-#define SDXL_TITLE        "sd_xl_base_1.0.safetensors [31e35c80fc]"
-
-/* Every field of StableDiffusionProcessingImg2Img the API accepts (section 1.3). */
-typedef enum
-{
-  FIELD_STR,
-  FIELD_STR_OR_LIST,
-  FIELD_INT,
-  FIELD_FLOAT,
-  FIELD_BOOL,
-  FIELD_LIST,
-  FIELD_DICT,
-} FieldType;
-
-static const struct
-{
-  const char *name;
-  FieldType   type;
-} img2img_fields[] = {
-  { "init_images", FIELD_LIST }, { "mask", FIELD_STR },
-  { "prompt", FIELD_STR_OR_LIST }, { "negative_prompt", FIELD_STR }, { "styles", FIELD_LIST },
-  { "seed", FIELD_INT }, { "subseed", FIELD_INT }, { "subseed_strength", FIELD_FLOAT },
-  { "seed_resize_from_h", FIELD_INT }, { "seed_resize_from_w", FIELD_INT },
-  { "sampler_name", FIELD_STR }, { "sampler_index", FIELD_STR }, { "scheduler", FIELD_STR },
-  { "batch_size", FIELD_INT }, { "n_iter", FIELD_INT }, { "steps", FIELD_INT },
-  { "cfg_scale", FIELD_FLOAT }, { "distilled_cfg_scale", FIELD_FLOAT },
-  { "width", FIELD_INT }, { "height", FIELD_INT },
-  { "restore_faces", FIELD_BOOL }, { "tiling", FIELD_BOOL },
-  { "do_not_save_samples", FIELD_BOOL }, { "do_not_save_grid", FIELD_BOOL },
-  { "eta", FIELD_FLOAT }, { "denoising_strength", FIELD_FLOAT },
-  { "s_min_uncond", FIELD_FLOAT }, { "s_churn", FIELD_FLOAT }, { "s_tmax", FIELD_FLOAT },
-  { "s_tmin", FIELD_FLOAT }, { "s_noise", FIELD_FLOAT },
-  { "override_settings", FIELD_DICT }, { "override_settings_restore_afterwards", FIELD_BOOL },
-  { "refiner_checkpoint", FIELD_STR }, { "refiner_switch_at", FIELD_FLOAT },
-  { "disable_extra_networks", FIELD_BOOL }, { "firstpass_image", FIELD_STR },
-  { "comments", FIELD_DICT }, { "resize_mode", FIELD_INT }, { "image_cfg_scale", FIELD_FLOAT },
-  { "mask_blur", FIELD_INT }, { "mask_blur_x", FIELD_INT }, { "mask_blur_y", FIELD_INT },
-  { "mask_round", FIELD_BOOL }, { "inpainting_fill", FIELD_INT },
-  { "inpaint_full_res", FIELD_BOOL }, { "inpaint_full_res_padding", FIELD_INT },
-  { "inpainting_mask_invert", FIELD_INT }, { "initial_noise_multiplier", FIELD_FLOAT },
-  { "latent_mask", FIELD_STR }, { "force_task_id", FIELD_STR },
-  { "hr_distilled_cfg", FIELD_FLOAT }, { "script_name", FIELD_STR },
-  { "script_args", FIELD_LIST }, { "alwayson_scripts", FIELD_DICT },
-  { "send_images", FIELD_BOOL }, { "save_images", FIELD_BOOL },
-  { "include_init_images", FIELD_BOOL }, { "infotext", FIELD_STR },
-};
-
-/* Integer fields with a closed range (section 1.11). */
-static const struct
-{
-  const char *name;
-  double      min;
-  double      max;
-} img2img_ranges[] = {
-  { "inpainting_fill", 0, 3 },
-  { "resize_mode", 0, 3 },
-  { "inpainting_mask_invert", 0, 1 },
-  { "denoising_strength", 0, 1 },
-  { "batch_size", 1, 64 },
-  { "steps", 1, 500 },
-  { "width", 64, 8192 },
-  { "height", 64, 8192 },
-};
 
 /* What we mean to send for an inpaint, and nothing more. */
 static const char * const inpaint_keys[] = {
@@ -100,75 +34,6 @@ static const char * const inpaint_keys[] = {
   "inpaint_full_res", "prompt", "negative_prompt", "seed", "batch_size", "steps",
   "cfg_scale", "denoising_strength", "width", "height", NULL
 };
-
-static const char * const sampler_names[] = { "DPM++ 2M", "Euler a", "Euler", "DDIM", NULL };
-static const char * const model_titles[] = {
-  "v1-5-pruned-emaonly.safetensors [6ce0161689]", SDXL_TITLE, NULL
-};
-static const char * const scheduler_labels[] = {
-  "Automatic", "Uniform", "Karras", "Exponential", NULL
-};
-
-typedef enum
-{
-  FAIL_NONE,
-  FAIL_VALIDATION,  /* FastAPI's 422 with pydantic v1's details */
-  FAIL_VALIDATION_V2, /* the same from pydantic v2 (Forge), two of them */
-  FAIL_EXCEPTION,   /* the web UI's wrapped 500: CUDA out of memory */
-  FAIL_PROXY_HTML,  /* a reverse proxy's 502 page */
-  FAIL_TRUNCATED,   /* the connection closes halfway through the body */
-  FAIL_BAD_BASE64,  /* an "image" that is not base64 */
-  FAIL_WRONG_SIZE,  /* a picture of another shape */
-  FAIL_RESET,       /* the connection is reset instead of answered */
-  FAIL_STALL,       /* nothing ever comes back, progress included */
-  FAIL_NO_IMAGES,   /* "images": [] */
-  FAIL_NO_API,      /* the web UI started without --api: FastAPI's 404 */
-} Failure;
-
-/* How the mock behaves; handed to the server's thread by mock_configure (). */
-typedef struct
-{
-  Failure       failure;
-  const char   *auth;            /* what --api-auth would be, or NULL */
-  guint         hold_ms;         /* how long a generation takes */
-  int           answer_scale;    /* answers this many times the asked size (0: 1) */
-  gboolean      custom_seeds;    /* all_seeds other than seed + i */
-  gboolean      old_version;     /* before 1.9: no /schedulers */
-} MockConfig;
-
-/* The mock web UI.  Handlers run in the server's thread; what they record is read by
- * the test under the lock. */
-typedef struct
-{
-  OpMockServer *server;
-  GMutex        lock;
-
-  /* The server thread's copy of the configuration */
-  MockConfig    config;
-  char         *auth;
-
-  /* Recorded */
-  JsonNode     *body;            /* the last img2img request */
-  GPtrArray    *unknown_keys;
-  OpImage      *init_image;
-  OpImage      *mask_image;
-  OpMask       *mask;            /* what the server regenerates, its way */
-  guint         n_img2img;
-  guint         n_progress_running;   /* polls while a generation ran */
-  guint         n_interrupt;
-  guint         n_unauthorized;
-
-  /* The running job, server thread only */
-  SoupServerMessage *held;
-  char         *held_answer;
-  GSource      *hold_source;
-  gint64        job_started;
-  guint         job_hold_ms;
-  int           job_steps;
-  OpImage      *job_image;
-  OpMask       *job_mask;
-  GPtrArray    *stalled;         /* messages never answered */
-} Mock;
 
 static GThread *main_thread;
 
@@ -263,412 +128,7 @@ prepare (OpBackend *backend,
   return prepared;
 }
 
-/* Mock: replies */
-
-static void
-reply (SoupServerMessage *msg,
-       guint              status,
-       const char        *content_type,
-       const char        *body)
-{
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body, strlen (body));
-}
-
-static void
-reply_json (SoupServerMessage *msg,
-            guint              status,
-            JsonNode          *node)
-{
-  g_autofree char *text = json_to_string (node, FALSE);
-
-  reply (msg, status, "application/json", text);
-}
-
-/* The web UI's handler for every exception: {"error", "detail", "body", "errors"}. */
-static void
-reply_exception (SoupServerMessage *msg,
-                 guint              status,
-                 const char        *error,
-                 const char        *detail,
-                 const char        *errors)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "error");
-  json_builder_add_string_value (builder, error);
-  json_builder_set_member_name (builder, "detail");
-  json_builder_add_string_value (builder, detail);
-  json_builder_set_member_name (builder, "body");
-  json_builder_add_string_value (builder, "");
-  json_builder_set_member_name (builder, "errors");
-  json_builder_add_string_value (builder, errors);
-  json_builder_end_object (builder);
-
-  node = json_builder_get_root (builder);
-  reply_json (msg, status, node);
-}
-
-/* FastAPI's own 422: not wrapped (section 1.6); pydantic v1 items. */
-static void
-reply_validation (SoupServerMessage *msg,
-                  JsonBuilder       *items)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) detail = NULL;
-  g_autoptr(JsonNode) node = NULL;
-
-  json_builder_end_array (items);
-  detail = json_builder_get_root (items);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "detail");
-  json_builder_add_value (builder, g_steal_pointer (&detail));
-  json_builder_end_object (builder);
-
-  node = json_builder_get_root (builder);
-  reply_json (msg, 422, node);
-}
-
-static void
-add_validation_item (JsonBuilder *items,
-                     const char  *field,
-                     const char  *msg,
-                     const char  *type)
-{
-  json_builder_begin_object (items);
-  json_builder_set_member_name (items, "loc");
-  json_builder_begin_array (items);
-  json_builder_add_string_value (items, "body");
-  if (field != NULL)
-    json_builder_add_string_value (items, field);
-  json_builder_end_array (items);
-  json_builder_set_member_name (items, "msg");
-  json_builder_add_string_value (items, msg);
-  json_builder_set_member_name (items, "type");
-  json_builder_add_string_value (items, type);
-  json_builder_end_object (items);
-}
-
-static void
-reply_one_validation (SoupServerMessage *msg,
-                      const char        *field,
-                      const char        *text,
-                      const char        *type)
-{
-  g_autoptr(JsonBuilder) items = json_builder_new ();
-
-  json_builder_begin_array (items);
-  add_validation_item (items, field, text, type);
-  reply_validation (msg, items);
-}
-
-/* Hands the connection over and writes @head and @body itself, or resets it. */
-static void
-reply_raw (SoupServerMessage *msg,
-           const char        *head,
-           const char        *body,
-           gsize              body_length,
-           gboolean           reset)
-{
-  g_autoptr(GSocket) socket = g_object_ref (soup_server_message_get_socket (msg));
-  g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
-  GOutputStream *out;
-
-  g_assert_nonnull (stream);
-  out = g_io_stream_get_output_stream (stream);
-
-  if (reset)
-    {
-      struct linger linger = { 1, 0 };
-
-      /* closing with a zero linger sends RST rather than FIN */
-      g_assert_cmpint (setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER,
-                                   &linger, sizeof linger), ==, 0);
-    }
-  else
-    {
-      g_output_stream_write_all (out, head, strlen (head), NULL, NULL, NULL);
-      g_output_stream_write_all (out, body, body_length, NULL, NULL, NULL);
-    }
-
-  g_io_stream_close (stream, NULL, NULL);
-}
-
-/* Mock: checks every route makes */
-
-static gboolean
-mock_check_method (SoupServerMessage *msg,
-                   const char        *method)
-{
-  if (g_str_equal (soup_server_message_get_method (msg), method))
-    return TRUE;
-
-  reply (msg, 405, "application/json", "{\"detail\":\"Method Not Allowed\"}");
-  return FALSE;
-}
-
-/* --api-auth guards every /sdapi/v1 route (section 1.1). */
-static gboolean
-mock_check_auth (Mock              *mock,
-                 SoupServerMessage *msg)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *value = soup_message_headers_get_one (headers, "Authorization");
-  g_autofree char *expected = NULL;
-  g_autofree char *encoded = NULL;
-
-  if (mock->auth == NULL)
-    return TRUE;
-
-  encoded = g_base64_encode ((const guchar *) mock->auth, strlen (mock->auth));
-  expected = g_strconcat ("Basic ", encoded, NULL);
-  if (g_strcmp0 (value, expected) == 0)
-    return TRUE;
-
-  g_mutex_lock (&mock->lock);
-  mock->n_unauthorized++;
-  g_mutex_unlock (&mock->lock);
-
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "WWW-Authenticate", "Basic");
-  reply_exception (msg, 401, "HTTPException", "Incorrect username or password",
-                   "401: Incorrect username or password");
-  return FALSE;
-}
-
-/* Held forever, like a hung server; answered when the mock goes. */
-static void
-mock_stall (Mock              *mock,
-            SoupServerMessage *msg)
-{
-  g_ptr_array_add (mock->stalled, g_object_ref (msg));
-  soup_server_message_pause (msg);
-}
-
-/* What every route does first; FALSE when it has answered already. */
-static gboolean
-mock_enter (Mock              *mock,
-            SoupServerMessage *msg,
-            const char        *method)
-{
-  if (mock->config.failure == FAIL_NO_API)
-    {
-      reply (msg, 404, "application/json", "{\"detail\":\"Not Found\"}");
-      return FALSE;
-    }
-
-  if (!mock_check_method (msg, method) || !mock_check_auth (mock, msg))
-    return FALSE;
-
-  if (mock->config.failure == FAIL_STALL)
-    {
-      mock_stall (mock, msg);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* Mock: pydantic */
-
-/* A number the way pydantic v1 reads one: numbers, numeric strings, booleans. */
-static gboolean
-coerce_number (JsonNode *node,
-               double   *value)
-{
-  GType type;
-
-  if (!JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-
-  type = json_node_get_value_type (node);
-  if (type == G_TYPE_INT64 || type == G_TYPE_DOUBLE || type == G_TYPE_BOOLEAN)
-    {
-      *value = type == G_TYPE_BOOLEAN ? json_node_get_boolean (node) : json_node_get_double (node);
-      return TRUE;
-    }
-
-  if (type == G_TYPE_STRING)
-    {
-      const char *text = json_node_get_string (node);
-      char *end;
-
-      *value = g_ascii_strtod (text, &end);
-      return end != text && *end == '\0';
-    }
-
-  return FALSE;
-}
-
-static gboolean
-coerce_bool (JsonNode *node)
-{
-  static const char * const words[] = {
-    "0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes", NULL
-  };
-  double value;
-
-  if (!JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-    return TRUE;
-  if (json_node_get_value_type (node) == G_TYPE_STRING)
-    {
-      g_autofree char *lower = g_ascii_strdown (json_node_get_string (node), -1);
-
-      return g_strv_contains (words, lower);
-    }
-
-  return coerce_number (node, &value) && (value == 0 || value == 1);
-}
-
-/* NULL when @node fits @type, else pydantic's message; @code gets its type code. */
-static const char *
-type_error (JsonNode    *node,
-            FieldType    type,
-            const char **code)
-{
-  double value;
-
-  if (JSON_NODE_HOLDS_NULL (node))
-    return NULL;
-
-  switch (type)
-    {
-    case FIELD_STR_OR_LIST:
-      if (JSON_NODE_HOLDS_ARRAY (node))
-        return NULL;
-      G_GNUC_FALLTHROUGH;
-    case FIELD_STR:
-      *code = "type_error.str";
-      return JSON_NODE_HOLDS_VALUE (node) ? NULL : "str type expected";
-
-    case FIELD_INT:
-      *code = "type_error.integer";
-      return coerce_number (node, &value) ? NULL : "value is not a valid integer";
-
-    case FIELD_FLOAT:
-      *code = "type_error.float";
-      return coerce_number (node, &value) ? NULL : "value is not a valid float";
-
-    case FIELD_BOOL:
-      *code = "type_error.bool";
-      return coerce_bool (node) ? NULL : "value could not be parsed to a boolean";
-
-    case FIELD_LIST:
-      *code = "type_error.list";
-      return JSON_NODE_HOLDS_ARRAY (node) ? NULL : "value is not a valid list";
-
-    case FIELD_DICT:
-      *code = "type_error.dict";
-      return JSON_NODE_HOLDS_OBJECT (node) ? NULL : "value is not a valid dict";
-
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-static int
-field_index (const char *name)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (img2img_fields); i++)
-    if (g_str_equal (img2img_fields[i].name, name))
-      return (int) i;
-
-  return -1;
-}
-
-/* Types first, as pydantic does, all errors at once; unknown keys are only noted
- * (pydantic ignores them), and recorded so the tests can insist there are none. */
-static gboolean
-mock_check_types (Mock              *mock,
-                  SoupServerMessage *msg,
-                  JsonObject        *body)
-{
-  g_autoptr(JsonBuilder) items = json_builder_new ();
-  g_autoptr(GList) members = json_object_get_members (body);
-  gboolean ok = TRUE;
-
-  json_builder_begin_array (items);
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      const char *name = l->data;
-      int index = field_index (name);
-      const char *code = NULL, *error;
-
-      if (index < 0)
-        {
-          g_test_message ("mock web UI: ignoring the unknown field “%s”", name);
-          g_mutex_lock (&mock->lock);
-          g_ptr_array_add (mock->unknown_keys, g_strdup (name));
-          g_mutex_unlock (&mock->lock);
-          continue;
-        }
-
-      error = type_error (json_object_get_member (body, name), img2img_fields[index].type, &code);
-      if (error != NULL)
-        {
-          add_validation_item (items, name, error, code);
-          ok = FALSE;
-        }
-    }
-
-  if (!ok)
-    reply_validation (msg, items);
-
-  return ok;
-}
-
-static double
-body_number (JsonObject *body,
-             const char *name,
-             double      fallback)
-{
-  JsonNode *node = json_object_get_member (body, name);
-  double value;
-
-  if (node == NULL || !coerce_number (node, &value))
-    return fallback;
-
-  return value;
-}
-
-static const char *
-body_string (JsonObject *body,
-             const char *name)
-{
-  JsonNode *node = json_object_get_member (body, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
-static gboolean
-mock_check_ranges (SoupServerMessage *msg,
-                   JsonObject        *body)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (img2img_ranges); i++)
-    {
-      double value = body_number (body, img2img_ranges[i].name, img2img_ranges[i].min);
-
-      if (value >= img2img_ranges[i].min && value <= img2img_ranges[i].max)
-        continue;
-
-      reply_one_validation (msg, img2img_ranges[i].name, "mock: value out of range",
-                            "value_error.number.not_in_range");
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* Mock: pictures */
+/* Pictures */
 
 static const guint8 *
 pixel_at (const OpImage *image,
@@ -678,112 +138,15 @@ pixel_at (const OpImage *image,
   return op_image_peek_data (image) + (gsize) y * op_image_get_stride (image) + 4 * (gsize) x;
 }
 
-/* decode_base64_to_image: an optional data: prefix, standard base64 with its padding,
- * then a picture; NULL when the web UI would answer "Invalid encoded image". */
-static OpImage *
-decode_picture (const char *text)
-{
-  g_autoptr(GBytes) bytes = NULL;
-  g_autofree guchar *data = NULL;
-  gsize length = 0, n = 0;
-
-  if (text == NULL)
-    return NULL;
-
-  if (g_str_has_prefix (text, "data:image/"))
-    {
-      const char *comma = strchr (text, ',');
-
-      if (comma == NULL)
-        return NULL;
-      text = comma + 1;
-    }
-
-  for (const char *p = text; *p != '\0'; p++)
-    if (g_ascii_isalnum (*p) || *p == '+' || *p == '/' || *p == '=')
-      n++;
-  if (n == 0 || n % 4 != 0)
-    return NULL;
-
-  data = g_base64_decode (text, &length);
-  if (length == 0)
-    return NULL;
-
-  bytes = g_bytes_new_take (g_steal_pointer (&data), length);
-  return op_image_new_from_bytes (bytes, NULL);
-}
-
 static gboolean
 image_is_opaque (OpImage *image)
 {
-  int width = op_image_get_width (image), height = op_image_get_height (image);
-
-  for (int y = 0; y < height; y++)
-    {
-      const guint8 *row = op_image_peek_data (image) + (gsize) y * op_image_get_stride (image);
-
-      for (int x = 0; x < width; x++)
-        if (row[4 * x + 3] != 255)
-          return FALSE;
-    }
+  for (int y = 0; y < op_image_get_height (image); y++)
+    for (int x = 0; x < op_image_get_width (image); x++)
+      if (pixel_at (image, x, y)[3] != 255)
+        return FALSE;
 
   return TRUE;
-}
-
-/* create_binary_mask: the alpha channel when the mask has real transparency (opaque =
- * inpaint), else the luminance (white = inpaint); rounded at 128. */
-static OpMask *
-effective_mask (OpImage *image)
-{
-  int width = op_image_get_width (image), height = op_image_get_height (image);
-  gboolean use_alpha = !image_is_opaque (image);
-  OpMask *mask = op_mask_new (width, height);
-
-  for (int y = 0; y < height; y++)
-    {
-      const guint8 *row = op_image_peek_data (image) + (gsize) y * op_image_get_stride (image);
-      guint8 *out = op_mask_get_data (mask) + (gsize) y * width;
-
-      for (int x = 0; x < width; x++)
-        {
-          const guint8 *p = row + 4 * x;
-          double value = use_alpha ? p[3] : 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
-
-          out[x] = value > 128 ? 255 : 0;
-        }
-    }
-
-  return mask;
-}
-
-/* The picture a generation gives: the init image, tinted where the mask says. */
-static OpImage *
-make_answer_picture (OpImage      *init,
-                     const OpMask *mask,
-                     guint         index,
-                     double        amount)
-{
-  static const guint8 tints[][3] = {
-    { 220, 40, 40 }, { 40, 200, 60 }, { 40, 80, 220 }, { 230, 200, 30 },
-  };
-  const guint8 *tint = tints[index % G_N_ELEMENTS (tints)];
-  OpImage *out = op_image_copy (init);
-  int width = op_image_get_width (out), height = op_image_get_height (out);
-
-  for (int y = 0; y < height; y++)
-    {
-      guint8 *row = op_image_get_data (out) + (gsize) y * op_image_get_stride (out);
-
-      for (int x = 0; x < width; x++)
-        {
-          if (mask != NULL && op_mask_peek_data (mask)[(gsize) y * width + x] == 0)
-            continue;
-          for (int c = 0; c < 3; c++)
-            row[4 * x + c] = (guint8) (row[4 * x + c] * (1 - amount) + tint[c] * amount);
-        }
-    }
-
-  return out;
 }
 
 static char *
@@ -796,697 +159,6 @@ encode_picture (OpImage *image)
   g_assert_no_error (error);
 
   return g_base64_encode (g_bytes_get_data (png, NULL), g_bytes_get_size (png));
-}
-
-/* Mock: img2img */
-
-/* The sizes and the mask as this client's contract has them (sections 1.5 and 6). */
-static gboolean
-mock_check_pictures (Mock              *mock,
-                     SoupServerMessage *msg,
-                     JsonObject        *body,
-                     OpImage          **init_out,
-                     OpImage          **mask_out)
-{
-  JsonNode *images = json_object_get_member (body, "init_images");
-  JsonNode *first;
-  g_autoptr(OpImage) init = NULL;
-  g_autoptr(OpImage) mask = NULL;
-  int width, height;
-
-  if (images == NULL || JSON_NODE_HOLDS_NULL (images) ||
-      json_array_get_length (json_node_get_array (images)) == 0)
-    {
-      reply_exception (msg, 404, "HTTPException", "Init image not found",
-                       "404: Init image not found");
-      return FALSE;
-    }
-
-  first = json_array_get_element (json_node_get_array (images), 0);
-  if (JSON_NODE_HOLDS_VALUE (first) && json_node_get_value_type (first) == G_TYPE_STRING)
-    init = decode_picture (json_node_get_string (first));
-  mask = decode_picture (body_string (body, "mask"));
-  if (init == NULL || (json_object_has_member (body, "mask") && mask == NULL))
-    {
-      reply_exception (msg, 500, "HTTPException", "Invalid encoded image",
-                       "500: Invalid encoded image");
-      return FALSE;
-    }
-
-  width = (int) body_number (body, "width", 512);
-  height = (int) body_number (body, "height", 512);
-  if (width % 8 != 0 || height % 8 != 0 ||
-      width != op_image_get_width (init) || height != op_image_get_height (init))
-    {
-      reply_one_validation (msg, "width", "mock: width and height must be multiples of 8 "
-                            "and the init image's size", "value_error.mock");
-      return FALSE;
-    }
-
-  if (mask == NULL || !image_is_opaque (mask) || !image_is_opaque (init) ||
-      op_image_get_width (mask) != width || op_image_get_height (mask) != height)
-    {
-      reply_one_validation (msg, "mask", "mock: the mask must be an opaque picture of the "
-                            "init image's size, and the init image opaque", "value_error.mock");
-      return FALSE;
-    }
-
-  *init_out = g_steal_pointer (&init);
-  *mask_out = g_steal_pointer (&mask);
-  return TRUE;
-}
-
-/* v1.10 answers 400 for a sampler it does not know (older ones fall back silently,
- * which would hide the mistake). */
-static gboolean
-mock_check_sampler (SoupServerMessage *msg,
-                    JsonObject        *body)
-{
-  const char *sampler = body_string (body, "sampler_name");
-
-  if (sampler == NULL || g_strv_contains (sampler_names, sampler))
-    return TRUE;
-
-  reply_exception (msg, 400, "HTTPException", "Sampler not found", "400: Sampler not found");
-  return FALSE;
-}
-
-static void
-mock_record (Mock       *mock,
-             JsonNode   *root,
-             OpImage    *init,
-             OpImage    *mask_image)
-{
-  g_autofree char *text = NULL;
-
-  g_mutex_lock (&mock->lock);
-  g_clear_pointer (&mock->body, json_node_unref);
-  /* a deep copy: json_node_copy () shares the object */
-  text = json_to_string (root, FALSE);
-  mock->body = json_from_string (text, NULL);
-  g_clear_pointer (&mock->init_image, op_image_unref);
-  mock->init_image = op_image_ref (init);
-  g_clear_pointer (&mock->mask_image, op_image_unref);
-  mock->mask_image = op_image_ref (mask_image);
-  g_clear_pointer (&mock->mask, op_mask_unref);
-  mock->mask = effective_mask (mask_image);
-  g_mutex_unlock (&mock->lock);
-}
-
-static char *
-make_info (JsonObject *body,
-           gint64      seed,
-           int         batch_size,
-           gboolean    custom_seeds)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-  const char *sampler = body_string (body, "sampler_name");
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "prompt");
-  json_builder_add_string_value (builder, body_string (body, "prompt"));
-  json_builder_set_member_name (builder, "seed");
-  json_builder_add_int_value (builder, seed);
-  json_builder_set_member_name (builder, "all_seeds");
-  json_builder_begin_array (builder);
-  for (int i = 0; i < batch_size; i++)
-    json_builder_add_int_value (builder, custom_seeds ? 1000 + 7 * i : seed + i);
-  json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "width");
-  json_builder_add_int_value (builder, (gint64) body_number (body, "width", 512));
-  json_builder_set_member_name (builder, "height");
-  json_builder_add_int_value (builder, (gint64) body_number (body, "height", 512));
-  json_builder_set_member_name (builder, "sampler_name");
-  json_builder_add_string_value (builder, sampler != NULL ? sampler : "Euler");
-  json_builder_set_member_name (builder, "batch_size");
-  json_builder_add_int_value (builder, batch_size);
-  json_builder_set_member_name (builder, "index_of_first_image");
-  json_builder_add_int_value (builder, 0);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_string_value (builder, "v1.10.1");
-  json_builder_end_object (builder);
-
-  node = json_builder_get_root (builder);
-  return json_to_string (node, FALSE);
-}
-
-/* The request echoed, its pictures left out unless include_init_images. */
-static void
-add_parameters (JsonBuilder *builder,
-                JsonObject  *body)
-{
-  g_autoptr(GList) members = json_object_get_members (body);
-
-  json_builder_begin_object (builder);
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      const char *name = l->data;
-
-      json_builder_set_member_name (builder, name);
-      if (g_str_equal (name, "init_images") || g_str_equal (name, "mask"))
-        json_builder_add_null_value (builder);
-      else
-        json_builder_add_value (builder, json_node_copy (json_object_get_member (body, name)));
-    }
-  json_builder_end_object (builder);
-}
-
-/* The 1.4 shape: images, the echoed parameters (pictures left out), info as a string. */
-static char *
-make_answer (Mock       *mock,
-             JsonObject *body,
-             OpImage    *init,
-             OpMask     *mask,
-             double      amount)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-  g_autofree char *info = NULL;
-  int batch_size = (int) body_number (body, "batch_size", 1);
-  gint64 seed = (gint64) body_number (body, "seed", -1);
-
-  if (seed < 0)
-    seed = g_random_int_range (0, G_MAXINT32);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "images");
-  json_builder_begin_array (builder);
-  for (int i = 0; i < batch_size; i++)
-    {
-      g_autoptr(OpImage) picture = make_answer_picture (init, mask, i, amount);
-      g_autofree char *text = NULL;
-
-      if (mock->config.failure == FAIL_WRONG_SIZE)
-        {
-          g_clear_pointer (&picture, op_image_unref);
-          picture = op_image_new (64, 64);
-        }
-      else if (mock->config.answer_scale > 1)
-        {
-          OpRect all = { 0, 0, op_image_get_width (init), op_image_get_height (init) };
-          OpImage *big = op_image_scale (picture, &all, all.width * mock->config.answer_scale,
-                                         all.height * mock->config.answer_scale);
-
-          g_clear_pointer (&picture, op_image_unref);
-          picture = big;
-        }
-
-      text = mock->config.failure == FAIL_BAD_BASE64 ? g_strdup ("!!! not *** base64 ###") :
-             encode_picture (picture);
-      if (mock->config.failure != FAIL_NO_IMAGES)
-        json_builder_add_string_value (builder, text);
-    }
-  json_builder_end_array (builder);
-
-  json_builder_set_member_name (builder, "parameters");
-  add_parameters (builder, body);
-
-  info = make_info (body, seed, batch_size, mock->config.custom_seeds);
-  json_builder_set_member_name (builder, "info");
-  json_builder_add_string_value (builder, info);
-  json_builder_end_object (builder);
-
-  node = json_builder_get_root (builder);
-  return json_to_string (node, FALSE);
-}
-
-/* The web UI answers when the job is done, or at once with what it has when
- * interrupted; anything else it is asked meanwhile (progress) is answered as usual. */
-static void
-mock_release_held (Mock  *mock,
-                   guint  status)
-{
-  if (mock->held == NULL)
-    return;
-
-  if (mock->hold_source != NULL)
-    {
-      g_source_destroy (mock->hold_source);
-      g_clear_pointer (&mock->hold_source, g_source_unref);
-    }
-
-  if (status == 200)
-    reply (mock->held, 200, "application/json", mock->held_answer);
-  else
-    reply (mock->held, status, "application/json", "{\"detail\":\"shutting down\"}");
-  soup_server_message_unpause (mock->held);
-
-  g_clear_object (&mock->held);
-  g_clear_pointer (&mock->held_answer, g_free);
-  g_clear_pointer (&mock->job_image, op_image_unref);
-  g_clear_pointer (&mock->job_mask, op_mask_unref);
-}
-
-static gboolean
-hold_done_cb (gpointer user_data)
-{
-  Mock *mock = user_data;
-
-  g_clear_pointer (&mock->hold_source, g_source_unref);
-  mock_release_held (mock, 200);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* Takes @answer. */
-static void
-mock_hold (Mock              *mock,
-           SoupServerMessage *msg,
-           char              *answer,
-           OpImage           *init,
-           OpMask            *mask,
-           JsonObject        *body)
-{
-  double strength = body_number (body, "denoising_strength", 0.75);
-
-  /* the web UI runs one job at a time, and the tests never ask for two */
-  g_assert_null (mock->held);
-
-  mock->held = g_object_ref (msg);
-  mock->held_answer = answer;
-  mock->job_image = op_image_ref (init);
-  mock->job_mask = op_mask_ref (mask);
-  mock->job_started = g_get_monotonic_time ();
-  mock->job_hold_ms = mock->config.hold_ms;
-  /* img2img runs steps × strength steps unless img2img_fix_steps is on */
-  mock->job_steps = MAX (1, (int) (body_number (body, "steps", 50) * strength));
-  soup_server_message_pause (msg);
-
-  mock->hold_source = g_timeout_source_new (mock->config.hold_ms);
-  g_source_set_callback (mock->hold_source, hold_done_cb, mock, NULL);
-  g_source_attach (mock->hold_source, op_mock_server_get_context (mock->server));
-}
-
-/* Answers a request that passed every check, the way the failure mode says. */
-static void
-mock_answer (Mock              *mock,
-             SoupServerMessage *msg,
-             JsonObject        *body,
-             OpImage           *init,
-             OpMask            *mask)
-{
-  g_autofree char *answer = NULL;
-  g_autofree char *head = NULL;
-
-  switch (mock->config.failure)
-    {
-    case FAIL_VALIDATION:
-      reply_one_validation (msg, "steps", "value is not a valid integer", "type_error.integer");
-      return;
-
-    case FAIL_VALIDATION_V2:
-      reply (msg, 422, "application/json",
-             "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"body\",\"steps\"],"
-             "\"msg\":\"Input should be a valid integer, unable to parse string as an integer\","
-             "\"input\":\"many\",\"url\":\"https://errors.pydantic.dev/2.8/v/int_parsing\"},"
-             "{\"type\":\"float_parsing\",\"loc\":[\"body\",\"cfg_scale\"],"
-             "\"msg\":\"Input should be a valid number\",\"input\":[]}]}");
-      return;
-
-    case FAIL_EXCEPTION:
-      reply_exception (msg, 500, "OutOfMemoryError", "",
-                       "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 7.79 GiB "
-                       "total capacity; 5.12 GiB already allocated)");
-      return;
-
-    case FAIL_PROXY_HTML:
-      reply (msg, 502, "text/html",
-             "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-             "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n"
-             "</body>\r\n</html>\r\n");
-      return;
-
-    case FAIL_RESET:
-      reply_raw (msg, NULL, NULL, 0, TRUE);
-      return;
-
-    case FAIL_TRUNCATED:
-      answer = make_answer (mock, body, init, mask, 0.5);
-      head = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                              "Content-Length: %" G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n",
-                              strlen (answer));
-      reply_raw (msg, head, answer, strlen (answer) / 2, FALSE);
-      return;
-
-    case FAIL_NONE:
-    case FAIL_BAD_BASE64:
-    case FAIL_WRONG_SIZE:
-    case FAIL_NO_IMAGES:
-    case FAIL_STALL:
-    case FAIL_NO_API:
-    default:
-      break;
-    }
-
-  answer = make_answer (mock, body, init, mask, 0.5);
-  if (mock->config.hold_ms > 0)
-    mock_hold (mock, msg, g_steal_pointer (&answer), init, mask, body);
-  else
-    reply (msg, 200, "application/json", answer);
-}
-
-static JsonNode *
-parse_body (SoupServerMessage *msg)
-{
-  g_autoptr(GBytes) bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  g_autoptr(JsonParser) parser = json_parser_new ();
-
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL),
-                                   g_bytes_get_size (bytes), NULL) ||
-      json_parser_get_root (parser) == NULL)
-    return NULL;
-
-  return json_node_ref (json_parser_get_root (parser));
-}
-
-static void
-img2img_cb (SoupServer        *server,
-            SoupServerMessage *msg,
-            const char        *path,
-            GHashTable        *query,
-            gpointer           user_data)
-{
-  Mock *mock = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(OpImage) init = NULL;
-  g_autoptr(OpImage) mask_image = NULL;
-  g_autoptr(OpMask) mask = NULL;
-  JsonObject *body;
-
-  if (!mock_enter (mock, msg, "POST"))
-    return;
-
-  g_mutex_lock (&mock->lock);
-  mock->n_img2img++;
-  g_mutex_unlock (&mock->lock);
-
-  /* FastAPI reads the body as JSON whatever it is called, but a client that does not
-   * say so is broken: stricter than upstream on purpose. */
-  if (g_strcmp0 (soup_message_headers_get_content_type (headers, NULL), "application/json") != 0)
-    {
-      reply_one_validation (msg, NULL, "mock: the body must be sent as application/json",
-                            "value_error.mock");
-      return;
-    }
-
-  root = parse_body (msg);
-  if (root == NULL)
-    {
-      reply_one_validation (msg, NULL, "Expecting value: line 1 column 1 (char 0)",
-                            "value_error.jsondecode");
-      return;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (root))
-    {
-      reply_one_validation (msg, NULL, "value is not a valid dict", "type_error.dict");
-      return;
-    }
-
-  body = json_node_get_object (root);
-  if (!mock_check_types (mock, msg, body) || !mock_check_ranges (msg, body) ||
-      !mock_check_pictures (mock, msg, body, &init, &mask_image) ||
-      !mock_check_sampler (msg, body))
-    return;
-
-  mock_record (mock, root, init, mask_image);
-  mask = effective_mask (mask_image);
-  mock_answer (mock, msg, body, init, mask);
-}
-
-/* {"progress", "eta_relative", "state", "current_image", "textinfo"}: idle, or the
- * running job's step and its live preview. */
-static void
-add_progress (JsonBuilder *builder,
-              Mock        *mock,
-              gboolean     with_image)
-{
-  gboolean running = mock->held != NULL;
-  double elapsed = (g_get_monotonic_time () - mock->job_started) / 1000.0;
-  double done = running ? CLAMP (elapsed / MAX (mock->job_hold_ms, 1), 0.0, 1.0) : 0.0;
-  int steps = running ? mock->job_steps : 0;
-  int step = (int) (done * steps);
-  const struct { const char *name; gint64 value; } state[] = {
-    { "job_count", running ? 1 : 0 }, { "job_no", 0 },
-    { "sampling_step", step }, { "sampling_steps", steps },
-  };
-
-  json_builder_set_member_name (builder, "progress");
-  json_builder_add_double_value (builder, running ? MIN (0.01 + (double) step / steps, 1.0) : 0.0);
-  json_builder_set_member_name (builder, "eta_relative");
-  json_builder_add_double_value (builder, running ? (1 - done) * mock->job_hold_ms / 1000.0 : 0.0);
-
-  json_builder_set_member_name (builder, "state");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "skipped");
-  json_builder_add_boolean_value (builder, FALSE);
-  json_builder_set_member_name (builder, "interrupted");
-  json_builder_add_boolean_value (builder, FALSE);
-  json_builder_set_member_name (builder, "job");
-  json_builder_add_string_value (builder, running ? "scripts_img2img" : "");
-  json_builder_set_member_name (builder, "job_timestamp");
-  json_builder_add_string_value (builder, "20261121133122");
-  for (guint i = 0; i < G_N_ELEMENTS (state); i++)
-    {
-      json_builder_set_member_name (builder, state[i].name);
-      json_builder_add_int_value (builder, state[i].value);
-    }
-  json_builder_end_object (builder);
-
-  json_builder_set_member_name (builder, "current_image");
-  if (running && with_image && step > 0)
-    {
-      g_autoptr(OpImage) preview = make_answer_picture (mock->job_image, mock->job_mask, 0,
-                                                        0.5 * done);
-      g_autofree char *text = encode_picture (preview);
-
-      json_builder_add_string_value (builder, text);
-    }
-  else
-    json_builder_add_null_value (builder);
-
-  json_builder_set_member_name (builder, "textinfo");
-  json_builder_add_null_value (builder);
-}
-
-static void
-progress_cb (SoupServer        *server,
-             SoupServerMessage *msg,
-             const char        *path,
-             GHashTable        *query,
-             gpointer           user_data)
-{
-  Mock *mock = user_data;
-  const char *skip = query != NULL ? g_hash_table_lookup (query, "skip_current_image") : NULL;
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-
-  if (!mock_enter (mock, msg, "GET"))
-    return;
-
-  g_mutex_lock (&mock->lock);
-  if (mock->held != NULL)
-    mock->n_progress_running++;
-  g_mutex_unlock (&mock->lock);
-
-  json_builder_begin_object (builder);
-  add_progress (builder, mock, skip == NULL || g_ascii_strcasecmp (skip, "false") == 0);
-  json_builder_end_object (builder);
-
-  node = json_builder_get_root (builder);
-  reply_json (msg, 200, node);
-}
-
-static void
-interrupt_cb (SoupServer        *server,
-              SoupServerMessage *msg,
-              const char        *path,
-              GHashTable        *query,
-              gpointer           user_data)
-{
-  Mock *mock = user_data;
-
-  if (!mock_enter (mock, msg, "POST"))
-    return;
-
-  g_mutex_lock (&mock->lock);
-  mock->n_interrupt++;
-  g_mutex_unlock (&mock->lock);
-
-  /* the blocked img2img returns at once, with whatever was made (section 1.8) */
-  mock_release_held (mock, 200);
-  reply (msg, 200, "application/json", "{}");
-}
-
-static void
-sd_models_cb (SoupServer        *server,
-              SoupServerMessage *msg,
-              const char        *path,
-              GHashTable        *query,
-              gpointer           user_data)
-{
-  static const char *answer =
-    "[{\"title\":\"v1-5-pruned-emaonly.safetensors [6ce0161689]\","
-    "\"model_name\":\"v1-5-pruned-emaonly\",\"hash\":\"6ce0161689\","
-    "\"sha256\":\"6ce0161689b3853acaa03779ec93eafe75a02f4ced659bee03f50797806fa2fa\","
-    "\"filename\":\"/models/Stable-diffusion/v1-5-pruned-emaonly.safetensors\",\"config\":null},"
-    "{\"title\":\"" SDXL_TITLE "\",\"model_name\":\"sd_xl_base_1.0\",\"hash\":\"31e35c80fc\","
-    "\"sha256\":\"31e35c80fc4829d14f90153f4c74cd59c90b779f6afe05a74cd6120b893f7e5b\","
-    "\"filename\":\"/models/Stable-diffusion/sd_xl_base_1.0.safetensors\",\"config\":null}]";
-
-  if (mock_enter (user_data, msg, "GET"))
-    reply (msg, 200, "application/json", answer);
-}
-
-static void
-samplers_cb (SoupServer        *server,
-             SoupServerMessage *msg,
-             const char        *path,
-             GHashTable        *query,
-             gpointer           user_data)
-{
-  static const char *answer =
-    "[{\"name\":\"DPM++ 2M\",\"aliases\":[\"k_dpmpp_2m\"],\"options\":{}},"
-    "{\"name\":\"Euler a\",\"aliases\":[\"k_euler_a\",\"k_euler_ancestral\"],"
-    "\"options\":{\"uses_ensd\":\"True\"}},"
-    "{\"name\":\"Euler\",\"aliases\":[\"k_euler\"],\"options\":{}},"
-    "{\"name\":\"DDIM\",\"aliases\":[],\"options\":{\"default_eta_is_0\":\"True\"}}]";
-
-  if (mock_enter (user_data, msg, "GET"))
-    reply (msg, 200, "application/json", answer);
-}
-
-static void
-schedulers_cb (SoupServer        *server,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
-               gpointer           user_data)
-{
-  Mock *mock = user_data;
-  static const char *answer =
-    "[{\"name\":\"automatic\",\"label\":\"Automatic\",\"aliases\":null,"
-    "\"default_rho\":-1,\"need_inner_model\":false},"
-    "{\"name\":\"uniform\",\"label\":\"Uniform\",\"aliases\":null,"
-    "\"default_rho\":-1,\"need_inner_model\":true},"
-    "{\"name\":\"karras\",\"label\":\"Karras\",\"aliases\":null,"
-    "\"default_rho\":7.0,\"need_inner_model\":false},"
-    "{\"name\":\"exponential\",\"label\":\"Exponential\",\"aliases\":null,"
-    "\"default_rho\":-1,\"need_inner_model\":false}]";
-
-  if (!mock_enter (mock, msg, "GET"))
-    return;
-
-  if (mock->config.old_version)
-    reply (msg, 404, "application/json", "{\"detail\":\"Not Found\"}");
-  else
-    reply (msg, 200, "application/json", answer);
-}
-
-/* Mock: life */
-
-static gboolean
-configure_cb (gpointer user_data)
-{
-  gpointer *args = user_data;
-  Mock *mock = args[0];
-  const MockConfig *config = args[1];
-
-  mock->config = *config;
-  g_free (mock->auth);
-  mock->auth = g_strdup (config->auth);
-  mock->config.auth = mock->auth;
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-mock_configure (Mock             *mock,
-                const MockConfig *config)
-{
-  gpointer args[] = { mock, (gpointer) config };
-
-  op_mock_server_invoke (mock->server, configure_cb, args);
-}
-
-/* Answers whatever still waits, so the server can go. */
-static gboolean
-release_all_cb (gpointer user_data)
-{
-  Mock *mock = user_data;
-
-  mock_release_held (mock, 503);
-  for (guint i = 0; i < mock->stalled->len; i++)
-    {
-      SoupServerMessage *msg = g_ptr_array_index (mock->stalled, i);
-
-      reply (msg, 503, "application/json", "{\"detail\":\"shutting down\"}");
-      soup_server_message_unpause (msg);
-    }
-  g_ptr_array_set_size (mock->stalled, 0);
-
-  return G_SOURCE_REMOVE;
-}
-
-static Mock *
-mock_new (void)
-{
-  static const struct
-  {
-    const char         *path;
-    SoupServerCallback  callback;
-  } routes[] = {
-    { "/sdapi/v1/img2img", img2img_cb },
-    { "/sdapi/v1/progress", progress_cb },
-    { "/sdapi/v1/interrupt", interrupt_cb },
-    { "/sdapi/v1/sd-models", sd_models_cb },
-    { "/sdapi/v1/samplers", samplers_cb },
-    { "/sdapi/v1/schedulers", schedulers_cb },
-  };
-  Mock *mock = g_new0 (Mock, 1);
-
-  g_mutex_init (&mock->lock);
-  mock->unknown_keys = g_ptr_array_new_with_free_func (g_free);
-  mock->stalled = g_ptr_array_new_with_free_func (g_object_unref);
-  mock->server = op_mock_server_new ();
-
-  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
-    op_mock_server_add_handler (mock->server, routes[i].path, routes[i].callback, mock);
-
-  return mock;
-}
-
-static void
-mock_free (Mock *mock)
-{
-  op_mock_server_invoke (mock->server, release_all_cb, mock);
-  op_mock_server_free (mock->server);
-
-  g_clear_pointer (&mock->body, json_node_unref);
-  g_clear_pointer (&mock->init_image, op_image_unref);
-  g_clear_pointer (&mock->mask_image, op_image_unref);
-  g_clear_pointer (&mock->mask, op_mask_unref);
-  g_ptr_array_unref (mock->unknown_keys);
-  g_ptr_array_unref (mock->stalled);
-  g_free (mock->auth);
-  g_mutex_clear (&mock->lock);
-  g_free (mock);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Mock, mock_free)
-
-static guint
-mock_get_count (Mock  *mock,
-                guint *counter)
-{
-  guint value;
-
-  g_mutex_lock (&mock->lock);
-  value = *counter;
-  g_mutex_unlock (&mock->lock);
-
-  return value;
 }
 
 /* Running jobs */
@@ -1601,8 +273,8 @@ assert_done (OpJob *job)
 }
 
 static OpBackend *
-mock_backend (Mock       *mock,
-              const char *api_auth)
+mock_backend (OpMockA1111 *mock,
+              const char  *api_auth)
 {
   g_autoptr(GError) error = NULL;
   OpBackend *backend = op_automatic1111_backend_new ();
@@ -1616,7 +288,7 @@ mock_backend (Mock       *mock,
 /* Checks on what the server saw */
 
 static JsonObject *
-body_object (Mock *mock)
+body_object (OpMockA1111 *mock)
 {
   g_assert_nonnull (mock->body);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (mock->body));
@@ -1626,7 +298,7 @@ body_object (Mock *mock)
 
 /* The body holds exactly these keys: nothing we do not mean, no placeholders. */
 static void
-assert_keys (Mock               *mock,
+assert_keys (OpMockA1111        *mock,
              const char * const *expected,
              const char * const *extra)
 {
@@ -1647,8 +319,8 @@ assert_keys (Mock               *mock,
 }
 
 static gint64
-body_int (Mock       *mock,
-          const char *name)
+body_int (OpMockA1111 *mock,
+          const char  *name)
 {
   JsonNode *node = json_object_get_member (body_object (mock), name);
 
@@ -1658,9 +330,21 @@ body_int (Mock       *mock,
   return json_node_get_int (node);
 }
 
+static const char *
+body_string (OpMockA1111 *mock,
+             const char  *name)
+{
+  JsonNode *node = json_object_get_member (body_object (mock), name);
+
+  g_assert_nonnull (node);
+  g_assert_cmpint (json_node_get_value_type (node), ==, G_TYPE_STRING);
+
+  return json_node_get_string (node);
+}
+
 static gboolean
-body_bool (Mock       *mock,
-           const char *name)
+body_bool (OpMockA1111 *mock,
+           const char  *name)
 {
   JsonNode *node = json_object_get_member (body_object (mock), name);
 
@@ -1671,8 +355,8 @@ body_bool (Mock       *mock,
 }
 
 static double
-body_double (Mock       *mock,
-             const char *name)
+body_double (OpMockA1111 *mock,
+             const char  *name)
 {
   JsonNode *node = json_object_get_member (body_object (mock), name);
 
@@ -1684,8 +368,8 @@ body_double (Mock       *mock,
 
 /* The mask as the web UI reads it is exactly the area the client regenerates. */
 static void
-assert_mask_matches (Mock       *mock,
-                     OpPrepared *prepared)
+assert_mask_matches (OpMockA1111 *mock,
+                     OpPrepared  *prepared)
 {
   const OpMask *expected = op_prepared_get_input_mask (prepared);
 
@@ -1865,19 +549,19 @@ test_metadata (void)
 static void
 test_inpaint (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
   g_autoptr(OpParams) params = make_params (3);
   g_autoptr(OpRequest) request = make_inpaint_request (params);
   g_autoptr(OpPrepared) prepared = prepare (backend, request);
   g_autoptr(OpJob) job = NULL;
-  MockConfig config = { .hold_ms = HOLD_MS };
+  OpMockA1111Config config = { .hold_ms = HOLD_MS };
   ProgressLog log = { 0 };
   GPtrArray *variants;
   OpSize size;
 
   op_prepared_get_input_size (prepared, &size);
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   job = run_job (backend, request, &log);
   assert_done (job);
 
@@ -1912,8 +596,8 @@ test_inpaint (void)
   g_assert_cmpint (body_int (mock, "inpainting_mask_invert"), ==, 0);
   g_assert_cmpint (body_int (mock, "mask_blur"), ==, 4);
   g_assert_false (body_bool (mock, "inpaint_full_res"));
-  g_assert_cmpstr (body_string (body_object (mock), "prompt"), ==, params->prompt);
-  g_assert_cmpstr (body_string (body_object (mock), "negative_prompt"), ==,
+  g_assert_cmpstr (body_string (mock, "prompt"), ==, params->prompt);
+  g_assert_cmpstr (body_string (mock, "negative_prompt"), ==,
                    params->negative_prompt);
 
   /* the picture is the prepared input untouched, and the mask its regenerate area */
@@ -1934,21 +618,21 @@ test_inpaint (void)
 static void
 test_outpaint (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
   g_autoptr(OpParams) params = make_params (1);
   OpMargins margins = { .left = 0, .right = 128, .top = 0, .bottom = 0 };
   g_autoptr(OpRequest) request = make_outpaint_request (params, &margins);
   g_autoptr(OpPrepared) prepared = prepare (backend, request);
   g_autoptr(OpJob) job = NULL;
-  MockConfig config = { 0 };
+  OpMockA1111Config config = { 0 };
   OpImage *input = op_prepared_get_input (prepared);
   OpRect context;
   OpSize size;
   guint n_new = 0, n_overlap = 0;
   double sent, replicated;
 
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   job = run_job (backend, request, NULL);
   assert_done (job);
 
@@ -2004,33 +688,33 @@ test_model_and_sampler (void)
   static const char * const extra[] = {
     "sampler_name", "override_settings", "override_settings_restore_afterwards", NULL
   };
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
   g_autoptr(OpParams) params = make_params (2);
   g_autoptr(OpRequest) request = NULL;
   g_autoptr(OpJob) job = NULL;
-  MockConfig config = { 0 };
+  OpMockA1111Config config = { 0 };
   JsonObject *settings;
   g_autoptr(GList) members = NULL;
 
-  params->model = g_strdup (SDXL_TITLE);
+  params->model = g_strdup (OP_MOCK_A1111_SDXL_TITLE);
   params->sampler = g_strdup ("Euler a");
   request = make_inpaint_request (params);
 
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   job = run_job (backend, request, NULL);
   assert_done (job);
   g_assert_cmpuint (op_job_get_variants (job)->len, ==, 2);
 
   g_mutex_lock (&mock->lock);
   assert_keys (mock, inpaint_keys, extra);
-  g_assert_cmpstr (body_string (body_object (mock), "sampler_name"), ==, "Euler a");
+  g_assert_cmpstr (body_string (mock, "sampler_name"), ==, "Euler a");
   g_assert_true (body_bool (mock, "override_settings_restore_afterwards"));
   settings = json_object_get_object_member (body_object (mock), "override_settings");
   members = json_object_get_members (settings);
   g_assert_cmpuint (g_list_length (members), ==, 1);
   g_assert_cmpstr (json_object_get_string_member (settings, "sd_model_checkpoint"), ==,
-                   SDXL_TITLE);
+                   OP_MOCK_A1111_SDXL_TITLE);
   g_mutex_unlock (&mock->lock);
 }
 
@@ -2038,15 +722,15 @@ test_model_and_sampler (void)
 static void
 test_seeds_from_info (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
   g_autoptr(OpParams) params = make_params (2);
   g_autoptr(OpRequest) request = make_inpaint_request (params);
   g_autoptr(OpJob) job = NULL;
-  MockConfig config = { .custom_seeds = TRUE };
+  OpMockA1111Config config = { .custom_seeds = TRUE };
   GPtrArray *variants;
 
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   job = run_job (backend, request, NULL);
   assert_done (job);
 
@@ -2060,17 +744,17 @@ test_seeds_from_info (void)
 static void
 test_upscaled_answer (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
   g_autoptr(OpParams) params = make_params (1);
   g_autoptr(OpRequest) request = make_inpaint_request (params);
   g_autoptr(OpPrepared) prepared = prepare (backend, request);
   g_autoptr(OpJob) job = NULL;
-  MockConfig config = { .answer_scale = 2 };
+  OpMockA1111Config config = { .answer_scale = 2 };
   OpVariant *variant;
   OpRect context;
 
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   job = run_job (backend, request, NULL);
   assert_done (job);
 
@@ -2109,31 +793,31 @@ list (OpBackend   *backend,
 static void
 test_lists (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) models = NULL;
   g_auto(GStrv) samplers = NULL;
   g_auto(GStrv) schedulers = NULL;
-  MockConfig config = { .old_version = TRUE };
+  OpMockA1111Config config = { .old_version = TRUE };
 
   models = list (backend, NULL, NULL, &error);
   g_assert_no_error (error);
-  g_assert_cmpstrv (models, model_titles);
+  g_assert_cmpstrv (models, op_mock_a1111_models);
 
   samplers = list (backend, op_automatic1111_backend_list_samplers_async,
                    op_automatic1111_backend_list_samplers_finish, &error);
   g_assert_no_error (error);
-  g_assert_cmpstrv (samplers, sampler_names);
+  g_assert_cmpstrv (samplers, op_mock_a1111_samplers);
 
   schedulers = list (backend, op_automatic1111_backend_list_schedulers_async,
                      op_automatic1111_backend_list_schedulers_finish, &error);
   g_assert_no_error (error);
-  g_assert_cmpstrv (schedulers, scheduler_labels);
+  g_assert_cmpstrv (schedulers, op_mock_a1111_schedulers);
   g_clear_pointer (&schedulers, g_strfreev);
 
   /* before 1.9 there is no choice of scheduler */
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   schedulers = list (backend, op_automatic1111_backend_list_schedulers_async,
                      op_automatic1111_backend_list_schedulers_finish, &error);
   g_assert_error (error, OP_BACKEND_ERROR, OP_BACKEND_ERROR_NOT_SUPPORTED);
@@ -2143,16 +827,16 @@ test_lists (void)
 static void
 test_auth_accepted (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, AUTH);
   g_autoptr(OpParams) params = make_params (1);
   g_autoptr(OpRequest) request = make_inpaint_request (params);
   g_autoptr(OpJob) job = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) models = NULL;
-  MockConfig config = { .auth = AUTH, .hold_ms = 800 };
+  OpMockA1111Config config = { .auth = AUTH, .hold_ms = 800 };
 
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   job = run_job (backend, request, NULL);
   assert_done (job);
 
@@ -2160,8 +844,8 @@ test_auth_accepted (void)
   g_assert_no_error (error);
 
   /* sent up front: a 20 MB body is not sent twice to learn that a login is wanted */
-  g_assert_cmpuint (mock_get_count (mock, &mock->n_unauthorized), ==, 0);
-  g_assert_cmpuint (mock_get_count (mock, &mock->n_progress_running), >=, 1);
+  g_assert_cmpuint (op_mock_a1111_get_count (mock, &mock->n_unauthorized), ==, 0);
+  g_assert_cmpuint (op_mock_a1111_get_count (mock, &mock->n_progress_running), >=, 1);
 }
 
 typedef struct
@@ -2177,17 +861,17 @@ static void
 test_auth_rejected (gconstpointer data)
 {
   const AuthCase *auth = data;
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, auth->api_auth);
   g_autoptr(OpParams) params = make_params (1);
   g_autoptr(OpRequest) request = make_inpaint_request (params);
   g_autoptr(OpJob) job = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) models = NULL;
-  MockConfig config = { .auth = AUTH };
+  OpMockA1111Config config = { .auth = AUTH };
   const GError *job_error;
 
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   job = run_job (backend, request, NULL);
 
   g_assert_cmpint (op_job_get_state (job), ==, OP_JOB_FAILED);
@@ -2201,47 +885,50 @@ test_auth_rejected (gconstpointer data)
 
   models = list (backend, NULL, NULL, &error);
   g_assert_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_AUTH);
-  g_assert_cmpuint (mock_get_count (mock, &mock->n_unauthorized), >=, 2);
+  g_assert_cmpuint (op_mock_a1111_get_count (mock, &mock->n_unauthorized), >=, 2);
 }
 
 typedef struct
 {
-  const char *name;
-  Failure     failure;
-  OpHttpError code;
-  const char *words[3];
+  const char         *name;
+  OpMockA1111Failure  failure;
+  OpHttpError         code;
+  const char         *words[3];
 } FailCase;
 
 static const FailCase fail_cases[] = {
-  { "validation", FAIL_VALIDATION, OP_HTTP_ERROR_INVALID,
+  { "validation", OP_MOCK_A1111_FAIL_VALIDATION, OP_HTTP_ERROR_INVALID,
     { "422", "steps", "not a valid integer" } },
-  { "validation-v2", FAIL_VALIDATION_V2, OP_HTTP_ERROR_INVALID,
+  { "validation-v2", OP_MOCK_A1111_FAIL_VALIDATION_V2, OP_HTTP_ERROR_INVALID,
     { "steps: Input should be a valid integer", "cfg_scale: Input should be a valid number" } },
-  { "exception", FAIL_EXCEPTION, OP_HTTP_ERROR_SERVER, { "500", "CUDA out of memory" } },
-  { "proxy-html", FAIL_PROXY_HTML, OP_HTTP_ERROR_BUSY, { "busy", "502 Bad Gateway" } },
-  { "truncated", FAIL_TRUNCATED, OP_HTTP_ERROR_BAD_ANSWER, { "cut off" } },
-  { "bad-base64", FAIL_BAD_BASE64, OP_HTTP_ERROR_BAD_ANSWER, { "base64" } },
-  { "wrong-size", FAIL_WRONG_SIZE, OP_HTTP_ERROR_BAD_ANSWER, { "64 × 64", "was asked" } },
-  { "reset", FAIL_RESET, OP_HTTP_ERROR_UNREACHABLE, { "connection" } },
-  { "stall", FAIL_STALL, OP_HTTP_ERROR_TIMEOUT, { "stopped answering" } },
-  { "no-images", FAIL_NO_IMAGES, OP_HTTP_ERROR_BAD_ANSWER, { "no pictures" } },
-  { "no-api", FAIL_NO_API, OP_HTTP_ERROR_INVALID, { "404", "--api" } },
+  { "exception", OP_MOCK_A1111_FAIL_EXCEPTION, OP_HTTP_ERROR_SERVER,
+    { "500", "CUDA out of memory" } },
+  { "proxy-html", OP_MOCK_A1111_FAIL_PROXY_HTML, OP_HTTP_ERROR_BUSY,
+    { "busy", "502 Bad Gateway" } },
+  { "truncated", OP_MOCK_A1111_FAIL_TRUNCATED, OP_HTTP_ERROR_BAD_ANSWER, { "cut off" } },
+  { "bad-base64", OP_MOCK_A1111_FAIL_BAD_BASE64, OP_HTTP_ERROR_BAD_ANSWER, { "base64" } },
+  { "wrong-size", OP_MOCK_A1111_FAIL_WRONG_SIZE, OP_HTTP_ERROR_BAD_ANSWER,
+    { "64 × 64", "was asked" } },
+  { "reset", OP_MOCK_A1111_FAIL_RESET, OP_HTTP_ERROR_UNREACHABLE, { "connection" } },
+  { "stall", OP_MOCK_A1111_FAIL_STALL, OP_HTTP_ERROR_TIMEOUT, { "stopped answering" } },
+  { "no-images", OP_MOCK_A1111_FAIL_NO_IMAGES, OP_HTTP_ERROR_BAD_ANSWER, { "no pictures" } },
+  { "no-api", OP_MOCK_A1111_FAIL_NO_API, OP_HTTP_ERROR_INVALID, { "404", "--api" } },
 };
 
 static void
 test_fail (gconstpointer data)
 {
   const FailCase *fail = data;
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
   g_autoptr(OpParams) params = make_params (2);
   g_autoptr(OpRequest) request = make_inpaint_request (params);
   g_autoptr(OpJob) job = NULL;
-  MockConfig config = { .failure = fail->failure };
+  OpMockA1111Config config = { .failure = fail->failure };
   const GError *error;
 
   _op_automatic1111_backend_set_stall_timeout (OP_AUTOMATIC1111_BACKEND (backend), 2);
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   job = run_job (backend, request, NULL);
 
   g_assert_cmpint (op_job_get_state (job), ==, OP_JOB_FAILED);
@@ -2257,17 +944,17 @@ test_fail (gconstpointer data)
 static void
 test_cancel (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
   g_autoptr(OpParams) params = make_params (2);
   g_autoptr(OpRequest) request = make_inpaint_request (params);
   g_autoptr(OpWorker) worker = op_worker_new ();
   g_autoptr(OpJob) job = NULL;
-  MockConfig config = { .hold_ms = 10000 };
+  OpMockA1111Config config = { .hold_ms = 10000 };
   ProgressLog log = { 0 };
   gint64 deadline, cancelled_at, elapsed;
 
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   job = submit (worker, backend, request, &log);
 
   /* mid-request: the server reports steps */
@@ -2291,12 +978,12 @@ test_cancel (void)
 
   /* the server was told to stop: it does not notice a closed connection */
   deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-  while (mock_get_count (mock, &mock->n_interrupt) == 0)
+  while (op_mock_a1111_get_count (mock, &mock->n_interrupt) == 0)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       spin_loop (20);
     }
-  g_assert_cmpuint (mock_get_count (mock, &mock->n_interrupt), ==, 1);
+  g_assert_cmpuint (op_mock_a1111_get_count (mock, &mock->n_interrupt), ==, 1);
   progress_log_clear (&log);
 }
 
@@ -2315,10 +1002,10 @@ opaque_picture (int width,
 }
 
 static OpHttpResponse *
-mock_send (Mock       *mock,
-           const char *method,
-           const char *path,
-           const char *json)
+mock_send (OpMockA1111 *mock,
+           const char  *method,
+           const char  *path,
+           const char  *json)
 {
   g_autofree char *url = g_strconcat (op_mock_server_get_url (mock->server), path, NULL);
   g_autoptr(OpHttpRequest) request = op_http_request_new (method, url);
@@ -2358,11 +1045,11 @@ response_object (OpHttpResponse *response,
 static void
 test_mock_contract (void)
 {
-  g_autoptr(Mock) mock = mock_new ();
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autofree char *picture = opaque_picture (64, 64);
   g_autofree char *bad_types = NULL;
   g_autofree char *typo = NULL;
-  MockConfig config = { .auth = AUTH };
+  OpMockA1111Config config = { .auth = AUTH };
 
   /* pydantic's 422, every wrong field at once, unwrapped */
   bad_types = g_strdup_printf ("{\"init_images\":[\"%s\"],\"steps\":\"many\",\"cfg_scale\":[1]}",
@@ -2424,7 +1111,7 @@ test_mock_contract (void)
 
     g_assert_cmpuint (op_http_response_get_status (response), ==, 405);
   }
-  mock_configure (mock, &config);
+  op_mock_a1111_configure (mock, &config);
   {
     g_autoptr(OpHttpResponse) response = mock_send (mock, "GET", "/sdapi/v1/sd-models", NULL);
     g_autoptr(JsonNode) root = NULL;
@@ -2473,6 +1160,126 @@ test_unreachable (void)
   assert_contains (job_error->message, "could not reach");
 }
 
+/* The command line, end to end against the same mock */
+
+/* A --api-auth login whose password must never be printed. */
+#define CLI_AUTH "painter:" OP_TEST_PLANTED_KEY
+
+static const OpRect cli_hole = { 280, 170, 90, 70 };
+
+static OpTestCliRun *
+cli_inpaint (OpTestCli  *cli,
+             const char *url,
+             const char *api_auth,
+             const char *output)
+{
+  return op_test_cli_run (cli, "inpaint", "--backend", "automatic1111", "--url", url,
+                          "--api-auth", api_auth, "--image", cli->picture, "--mask", cli->mask,
+                          "--output", output, "--prompt", "a ginger cat", "--seed", "1234",
+                          "--variants", "2", "--mask-grow", "0", "--mask-blur", "0", NULL);
+}
+
+static void
+test_cli_inpaint (void)
+{
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
+  g_autoptr(OpTestCli) cli = op_test_cli_new (&cli_hole);
+  g_autoptr(OpTestCliRun) run = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  OpMockA1111Config config = { .auth = CLI_AUTH, .hold_ms = 300 };
+
+  if (cli == NULL)
+    return;
+
+  op_mock_a1111_configure (mock, &config);
+  output = op_test_cli_path (cli, "inpainted-{n}.png");
+  run = cli_inpaint (cli, op_mock_a1111_get_url (mock), CLI_AUTH, output);
+  g_assert_cmpint (run->status, ==, 0);
+
+  /* both variants from one batch */
+  g_assert_cmpuint (op_mock_a1111_get_count (mock, &mock->n_img2img), ==, 1);
+  first = op_test_cli_path (cli, "inpainted-1.png");
+  second = op_test_cli_path (cli, "inpainted-2.png");
+  op_test_cli_assert_inpainted (cli, first);
+  op_test_cli_assert_inpainted (cli, second);
+  op_test_cli_assert_differ (cli, first, second);
+}
+
+static void
+test_cli_outpaint (void)
+{
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
+  g_autoptr(OpTestCli) cli = op_test_cli_new (&cli_hole);
+  g_autoptr(OpTestCliRun) run = NULL;
+  g_autofree char *output = NULL;
+  const OpMargins margins = { .left = 0, .right = 96, .top = 0, .bottom = 40 };
+
+  if (cli == NULL)
+    return;
+
+  output = op_test_cli_path (cli, "outpainted.png");
+  run = op_test_cli_run (cli, "outpaint", "--backend", "automatic1111",
+                         "--url", op_mock_a1111_get_url (mock), "--image", cli->picture,
+                         "--right", "96", "--bottom", "40", "--output", output,
+                         "--prompt", "a ginger cat on a blanket", NULL);
+  g_assert_cmpint (run->status, ==, 0);
+  op_test_cli_assert_outpainted (cli, output, &margins);
+}
+
+typedef struct
+{
+  const char         *name;
+  OpMockA1111Failure  failure;
+  const char         *server_auth;  /* what the server takes */
+  const char         *words[3];
+} CliFailCase;
+
+static const CliFailCase cli_fail_cases[] = {
+  { "unauthorized", OP_MOCK_A1111_FAIL_NONE, AUTH, { "password", "rejected" } },
+  { "proxy-html", OP_MOCK_A1111_FAIL_PROXY_HTML, CLI_AUTH, { "busy", "502 Bad Gateway" } },
+  { "exception", OP_MOCK_A1111_FAIL_EXCEPTION, CLI_AUTH, { "CUDA out of memory" } },
+};
+
+static void
+test_cli_fail (gconstpointer data)
+{
+  const CliFailCase *fail = data;
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
+  g_autoptr(OpTestCli) cli = op_test_cli_new (&cli_hole);
+  g_autoptr(OpTestCliRun) run = NULL;
+  g_autofree char *output = NULL;
+  OpMockA1111Config config = { .failure = fail->failure, .auth = fail->server_auth };
+
+  if (cli == NULL)
+    return;
+
+  op_mock_a1111_configure (mock, &config);
+  output = op_test_cli_path (cli, "never.png");
+  run = cli_inpaint (cli, op_mock_a1111_get_url (mock), CLI_AUTH, output);
+
+  op_test_cli_assert_failed (run, fail->words[0], fail->words[1], fail->words[2], NULL);
+  g_assert_false (g_file_test (output, G_FILE_TEST_EXISTS));
+}
+
+/* Nothing listens: the message says where it tried. */
+static void
+test_cli_unreachable (void)
+{
+  g_autoptr(OpTestCli) cli = op_test_cli_new (&cli_hole);
+  g_autoptr(OpTestCliRun) run = NULL;
+  g_autofree char *url = op_test_cli_dead_url ();
+  g_autofree char *output = NULL;
+
+  if (cli == NULL)
+    return;
+
+  output = op_test_cli_path (cli, "never.png");
+  run = cli_inpaint (cli, url, CLI_AUTH, output);
+  op_test_cli_assert_failed (run, "could not reach", url + strlen ("http://"), NULL);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -2501,6 +1308,17 @@ main (int    argc,
 
   g_test_add_func ("/automatic1111/cancel", test_cancel);
   g_test_add_func ("/automatic1111/unreachable", test_unreachable);
+
+  g_test_add_func ("/automatic1111/cli/inpaint", test_cli_inpaint);
+  g_test_add_func ("/automatic1111/cli/outpaint", test_cli_outpaint);
+  for (guint i = 0; i < G_N_ELEMENTS (cli_fail_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/automatic1111/cli/fail/%s",
+                                               cli_fail_cases[i].name);
+
+      g_test_add_data_func (path, &cli_fail_cases[i], test_cli_fail);
+    }
+  g_test_add_func ("/automatic1111/cli/unreachable", test_cli_unreachable);
 
   return g_test_run ();
 }

@@ -464,13 +464,29 @@ list_models_cb (GObject      *object,
 static void
 load_models (OpParameterSidebar *self)
 {
+  g_autofree char *url = NULL;
+
   if ((op_backend_get_parameters (self->backend) & OP_PARAM_MODEL) == 0 ||
       (op_backend_get_capabilities (self->backend) & OP_BACKEND_CAP_MODELS) == 0)
     return;
 
+  /* The list comes from where the service is: a web UI at another address than the
+   * default would never be asked.  (A key is looked up only to generate.) */
+  url = g_settings_get_string (self->backend_settings, "url");
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (self->backend), "url") != NULL)
+    g_object_set (self->backend, "url", url[0] != '\0' ? url : NULL, NULL);
+
   self->models_cancellable = g_cancellable_new ();
   op_backend_list_models_async (self->backend, self->models_cancellable,
                                 list_models_cb, g_object_ref (self));
+}
+
+static void
+on_backend_settings_url_changed_cb (OpParameterSidebar *self)
+{
+  g_cancellable_cancel (self->models_cancellable);
+  g_clear_object (&self->models_cancellable);
+  load_models (self);
 }
 
 static void
@@ -494,6 +510,9 @@ set_backend (OpParameterSidebar *self,
   unbind_backend_settings (self);
   g_set_object (&self->backend, backend);
   bind_backend_settings (self, id);
+  g_signal_connect_object (self->backend_settings, "changed::url",
+                           G_CALLBACK (on_backend_settings_url_changed_cb), self,
+                           G_CONNECT_SWAPPED);
   update_sensitivity (self);
   load_models (self);
   self->changes_blocked--;
