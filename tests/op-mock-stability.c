@@ -1170,6 +1170,30 @@ engines_cb (SoupServer        *server,
   send_answer (mock, msg, 200, "application/json", body);
 }
 
+/* GET /v1/user/balance: the account's credits. */
+static void
+balance_cb (SoupServer        *server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  OpMockStability *mock = user_data;
+  static const char balance_json[] = "{\"credits\": 42.5}";
+  g_autoptr(GBytes) body = g_bytes_new_static (balance_json, strlen (balance_json));
+
+  if (!begin_call (mock, msg, API_V1, json_only, NULL))
+    return;
+
+  if (g_strcmp0 (soup_server_message_get_method (msg), "GET") != 0)
+    {
+      refuse (mock, msg, API_V1, 405, "method_not_allowed", "use GET");
+      return;
+    }
+
+  send_answer (mock, msg, 200, "application/json", body);
+}
+
 /* text_prompts[i][text] and [weight], numbered from 0 without gaps. */
 static void
 check_v1_prompts (OpMockStability  *mock,
@@ -1389,6 +1413,7 @@ op_mock_stability_new (void)
   op_mock_server_add_handler (mock->server, "/v2beta/stable-image/upscale/fast",
                               upscale_fast_cb, mock);
   op_mock_server_add_handler (mock->server, "/v1/engines/list", engines_cb, mock);
+  op_mock_server_add_handler (mock->server, "/v1/user/balance", balance_cb, mock);
   op_mock_server_add_handler (mock->server, "/v1/generation", masking_cb, mock);
 
   return mock;

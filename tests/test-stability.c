@@ -725,6 +725,34 @@ test_engines (void)
   g_assert_null (strstr (error->message, "sk-wrong"));
 }
 
+static void
+test_balance (void)
+{
+  g_autoptr(OpMockStability) mock = op_mock_stability_new ();
+  g_autoptr(OpBackend) backend = make_backend (mock, "inpaint");
+  OpStabilityBackend *stability = OP_STABILITY_BACKEND (backend);
+  g_autoptr(GError) error = NULL;
+  Waiter waiter = { NULL };
+  double credits = 0;
+
+  op_stability_backend_get_balance_async (stability, NULL, waiter_cb, &waiter);
+  g_assert_true (op_stability_backend_get_balance_finish (stability, wait_for_result (&waiter),
+                                                          &credits, &error));
+  g_clear_object (&waiter.result);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (credits, ==, 42.5);
+  op_mock_stability_assert_no_refusals (mock);
+
+  /* a rejected key is a clear error that does not repeat the key */
+  g_object_set (backend, "api-key", "sk-wrong-balance", NULL);
+  op_stability_backend_get_balance_async (stability, NULL, waiter_cb, &waiter);
+  g_assert_false (op_stability_backend_get_balance_finish (stability, wait_for_result (&waiter),
+                                                           &credits, &error));
+  g_clear_object (&waiter.result);
+  g_assert_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_AUTH);
+  g_assert_null (strstr (error->message, "sk-wrong-balance"));
+}
+
 static OpImage *
 upscale_sync (OpBackend  *backend,
               OpImage    *picture,
@@ -1089,6 +1117,7 @@ main (int    argc,
   g_test_add_func ("/stability/outpaint/scaled", test_outpaint_scaled);
   g_test_add_func ("/stability/outpaint/fallback", test_outpaint_fallback);
   g_test_add_func ("/stability/engines", test_engines);
+  g_test_add_func ("/stability/balance", test_balance);
   g_test_add_func ("/stability/upscale", test_upscale);
   g_test_add_func ("/stability/retry/rate-limit", test_rate_limit_retry);
   for (guint i = 0; i < G_N_ELEMENTS (fail_cases); i++)

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "op-backend-preferences.h"
 #include "op-keyring.h"
 #include "op-mock-a1111.h"
 #include "op-mock-openai.h"
@@ -834,6 +835,57 @@ test_no_key_leaks (Fixture       *f,
   remove_folder (dir);
 }
 
+/* Preferences → Backends → Test: the models and, for Stability, the credits left. */
+static void
+test_connection (void)
+{
+  g_autofree char *path = g_strdup (OP_BACKEND_SETTINGS_PATH "stability/");
+  g_autoptr(GSettings) settings = g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA, path);
+  Service service = { NULL, };
+  GtkWidget *window, *group;
+  GtkButton *button;
+  AdwActionRow *row;
+  gint64 deadline;
+
+  if (g_getenv ("DBUS_SESSION_BUS_ADDRESS") == NULL)
+    {
+      g_test_skip ("no D-Bus session: run the suite through build-aux/test.sh");
+      return;
+    }
+
+  service_start (&service, &backends[1]);
+  g_assert_cmpstr (backends[1].id, ==, "stability");
+  g_settings_set_string (settings, "url", service_get_url (&service));
+  keyring_store ("stability", OP_TEST_PLANTED_KEY);
+
+  group = op_backend_preferences_new ("stability");
+  window = gtk_window_new ();
+  gtk_window_set_child (GTK_WINDOW (window), group);
+  gtk_window_present (GTK_WINDOW (window));
+  button = GTK_BUTTON (gtk_widget_get_template_child (group, OP_TYPE_BACKEND_PREFERENCES,
+                                                      "test_button"));
+  row = ADW_ACTION_ROW (gtk_widget_get_template_child (group, OP_TYPE_BACKEND_PREFERENCES,
+                                                       "test_row"));
+  g_signal_emit_by_name (button, "clicked");
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (strstr (adw_action_row_get_subtitle (row), "credits") == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_test_message ("connection: %s", adw_action_row_get_subtitle (row));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (row), "2 models"));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (row), "42.5"));
+  g_assert_null (strstr (adw_action_row_get_subtitle (row), OP_TEST_PLANTED_KEY));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  keyring_clear ("stability");
+  g_settings_reset (settings, "url");
+  service_stop (&service);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -880,6 +932,8 @@ main (int   argc,
       g_test_add (path, Fixture, &backends[i], fixture_set_up_keyring, test_no_key_leaks,
                   fixture_tear_down);
     }
+
+  g_test_add_func ("/window-remote/stability/test-connection", test_connection);
 
   status = g_test_run ();
 

@@ -1290,6 +1290,89 @@ list_models_thread (GTask        *task,
   g_task_return_pointer (task, models, (GDestroyNotify) g_strfreev);
 }
 
+static gboolean
+is_number (JsonNode *node)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+         (json_node_get_value_type (node) == G_TYPE_DOUBLE ||
+          json_node_get_value_type (node) == G_TYPE_INT64);
+}
+
+/* The account's credits: GET /v1/user/balance → {"credits": number}. */
+static void
+balance_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  g_autoptr(OpHttpRequest) request = NULL;
+  g_autoptr(OpHttpResponse) response = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  GError *error = NULL;
+  JsonObject *body;
+  double *credits;
+
+  request = new_request (task_data, "GET", "/v1/user/balance", "application/json", NULL);
+  response = op_http_request_send (request, cancellable, &error);
+  if (response == NULL || !check_answer (response, &error) ||
+      (root = op_http_response_parse_json (response, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  body = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  if (body == NULL || !is_number (json_object_get_member (body, "credits")))
+    {
+      g_task_return_new_error (task, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
+                               _("Stability AI answered without a credit balance."));
+      return;
+    }
+
+  credits = g_new (double, 1);
+  *credits = json_object_get_double_member (body, "credits");
+  g_task_return_pointer (task, credits, g_free);
+}
+
+/**
+ * op_stability_backend_get_balance_async:
+ *
+ * Asks how many credits the account has left, for the connection test.
+ */
+void
+op_stability_backend_get_balance_async (OpStabilityBackend  *self,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (OP_IS_STABILITY_BACKEND (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, op_stability_backend_get_balance_async);
+  g_task_set_task_data (task, service_new (self), (GDestroyNotify) service_free);
+  g_task_run_in_thread (task, balance_thread);
+}
+
+gboolean
+op_stability_backend_get_balance_finish (OpStabilityBackend  *self,
+                                         GAsyncResult        *result,
+                                         double              *credits,
+                                         GError             **error)
+{
+  g_autofree double *value = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  value = g_task_propagate_pointer (G_TASK (result), error);
+  if (value == NULL)
+    return FALSE;
+
+  *credits = *value;
+  return TRUE;
+}
+
 /* Upscaling */
 
 /* upscale/fast: 4× the picture, which must be 32–1536 pixels a side and 1,024–1,048,576

@@ -33,4 +33,13 @@ OpImage   *op_stability_backend_upscale_finish (OpStabilityBackend  *self,
                                                 GAsyncResult        *result,
                                                 GError             **error);
 
+void       op_stability_backend_get_balance_async  (OpStabilityBackend  *self,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+gboolean   op_stability_backend_get_balance_finish (OpStabilityBackend  *self,
+                                                   GAsyncResult        *result,
+                                                   double              *credits,
+                                                   GError             **error);
+
 G_END_DECLS

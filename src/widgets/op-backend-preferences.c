@@ -16,6 +16,7 @@
 #include "op-backend-preferences.h"
 #include "op-keyring.h"
 #include "op-parameter-sidebar.h"
+#include "op-stability-backend.h"
 
 struct _OpBackendPreferences
 {
@@ -160,6 +161,24 @@ on_url_row_apply_cb (OpBackendPreferences *self)
 }
 
 static void
+balance_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(OpBackendPreferences) self = user_data;
+  g_autofree char *text = NULL;
+  double credits;
+
+  if (!op_stability_backend_get_balance_finish (OP_STABILITY_BACKEND (object), result, &credits,
+                                                NULL))
+    return;
+
+  text = g_strdup_printf (_("%s; %.1f credits left"),
+                          adw_action_row_get_subtitle (self->test_row), credits);
+  adw_action_row_set_subtitle (self->test_row, text);
+}
+
+static void
 models_cb (GObject      *object,
            GAsyncResult *result,
            gpointer      user_data)
@@ -183,6 +202,12 @@ models_cb (GObject      *object,
                                        g_strv_length (models)),
                           g_strv_length (models));
   adw_action_row_set_subtitle (self->test_row, text);
+
+  /* where the service says how much is left, say it too */
+  if (OP_IS_STABILITY_BACKEND (self->backend))
+    op_stability_backend_get_balance_async (OP_STABILITY_BACKEND (self->backend),
+                                            self->cancellable, balance_cb,
+                                            g_object_ref (self));
 }
 
 static void
