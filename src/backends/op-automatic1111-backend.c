@@ -221,38 +221,6 @@ server_request (const Server *server,
   return request;
 }
 
-static const char *
-member_string (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
-static gboolean
-member_number (JsonObject *object,
-               const char *name,
-               double     *value)
-{
-  JsonNode *node = json_object_get_member (object, name);
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-
-  type = json_node_get_value_type (node);
-  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
-    return FALSE;
-
-  *value = json_node_get_double (node);
-  return TRUE;
-}
-
 static int
 member_int (JsonObject *object,
             const char *name,
@@ -260,28 +228,10 @@ member_int (JsonObject *object,
 {
   double value;
 
-  if (!member_number (object, name, &value) || !(fabs (value) < G_MAXINT))
+  if (!op_json_member_number (object, name, &value) || !(fabs (value) < G_MAXINT))
     return fallback;
 
   return (int) value;
-}
-
-static JsonArray *
-member_array (JsonObject *object,
-              const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static JsonObject *
-member_object (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 }
 
 static gboolean
@@ -310,8 +260,8 @@ append_validation_errors (GString   *out,
         continue;
 
       item = json_node_get_object (node);
-      loc = member_array (item, "loc");
-      msg = member_string (item, "msg");
+      loc = op_json_member_array (item, "loc");
+      msg = op_json_member_string (item, "msg");
       n_loc = loc != NULL ? json_array_get_length (loc) : 0;
 
       if (out->len > 0)
@@ -353,13 +303,13 @@ error_detail (OpHttpResponse *response)
     return NULL;
 
   object = json_node_get_object (root);
-  items = member_array (object, "detail");
+  items = op_json_member_array (object, "detail");
   if (items != NULL)
     append_validation_errors (out, items);
 
   for (guint i = 0; i < G_N_ELEMENTS (fields) && out->len == 0; i++)
     {
-      const char *text = member_string (object, fields[i]);
+      const char *text = op_json_member_string (object, fields[i]);
 
       if (!is_blank (text))
         g_string_append (out, text);
@@ -457,9 +407,9 @@ names_from_answer (JsonNode        *root,
       if (!JSON_NODE_HOLDS_OBJECT (node))
         continue;
 
-      name = member_string (json_node_get_object (node), kind->field);
+      name = op_json_member_string (json_node_get_object (node), kind->field);
       if (name == NULL && kind->fallback != NULL)
-        name = member_string (json_node_get_object (node), kind->fallback);
+        name = op_json_member_string (json_node_get_object (node), kind->fallback);
       if (!is_blank (name))
         g_strv_builder_add (names, name);
     }
@@ -838,7 +788,7 @@ static OpImage *
 read_preview (Watch      *watch,
               JsonObject *answer)
 {
-  const char *text = member_string (answer, "current_image");
+  const char *text = op_json_member_string (answer, "current_image");
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
   OpImage *preview;
@@ -867,11 +817,11 @@ read_progress (Watch      *watch,
                JsonObject *answer,
                Report     *report)
 {
-  JsonObject *state = member_object (answer, "state");
+  JsonObject *state = op_json_member_object (answer, "state");
   int steps = 0, step = 0, jobs = 0, job = 0;
   double fraction;
 
-  if (!member_number (answer, "progress", &fraction))
+  if (!op_json_member_number (answer, "progress", &fraction))
     return;
 
   if (state != NULL)
@@ -1102,7 +1052,7 @@ send_generation (const GenerateData  *data,
 static JsonNode *
 parse_info (JsonObject *answer)
 {
-  const char *text = member_string (answer, "info");
+  const char *text = op_json_member_string (answer, "info");
   g_autoptr(GError) error = NULL;
   JsonNode *info;
 
@@ -1124,7 +1074,7 @@ info_seed (JsonNode *info,
            guint     index,
            gint64    fallback)
 {
-  JsonArray *seeds = info != NULL ? member_array (json_node_get_object (info), "all_seeds") : NULL;
+  JsonArray *seeds = info != NULL ? op_json_member_array (json_node_get_object (info), "all_seeds") : NULL;
   JsonNode *node;
 
   if (seeds == NULL || index >= json_array_get_length (seeds))
@@ -1188,7 +1138,7 @@ parse_answer (const GenerateData  *data,
     return bad_answer (error, _("%s answered with something other than pictures."),
                        service_name ());
 
-  images = member_array (json_node_get_object (root), "images");
+  images = op_json_member_array (json_node_get_object (root), "images");
   info = parse_info (json_node_get_object (root));
   if (info != NULL)
     first = MAX (member_int (json_node_get_object (info), "index_of_first_image", 0), 0);

@@ -1651,3 +1651,66 @@ op_http_decode_base64 (const char  *text,
 
   return g_steal_pointer (&bytes);
 }
+
+/* JSON from servers */
+
+static JsonNode *
+member (JsonObject *object,
+        const char *name)
+{
+  return object != NULL ? json_object_get_member (object, name) : NULL;
+}
+
+const char *
+op_json_member_string (JsonObject *object,
+                       const char *name)
+{
+  JsonNode *node = member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+gboolean
+op_json_member_number (JsonObject *object,
+                       const char *name,
+                       double     *value)
+{
+  JsonNode *node = member (object, name);
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  type = json_node_get_value_type (node);
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    return FALSE;
+
+  *value = json_node_get_double (node);
+  return TRUE;
+}
+
+JsonObject *
+op_json_member_object (JsonObject *object,
+                       const char *name)
+{
+  return op_json_node_object (member (object, name));
+}
+
+JsonArray *
+op_json_member_array (JsonObject *object,
+                      const char *name)
+{
+  JsonNode *node = member (object, name);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+JsonObject *
+op_json_node_object (JsonNode *node)
+{
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}

@@ -122,6 +122,21 @@ GBytes         *op_http_decode_base64          (const char     *text,
 gboolean        op_http_check_image            (GBytes         *bytes,
                                                 GError        **error);
 
+/* Members of what a server sent, of the type asked for or nothing: json-glib's own
+ * getters complain about a member of another type, and a server's answer is not ours
+ * to trust.  @object may be NULL. */
+const char     *op_json_member_string          (JsonObject     *object,
+                                                const char     *name);
+gboolean        op_json_member_number          (JsonObject     *object,
+                                                const char     *name,
+                                                double         *value);
+JsonObject     *op_json_member_object          (JsonObject     *object,
+                                                const char     *name);
+JsonArray      *op_json_member_array           (JsonObject     *object,
+                                                const char     *name);
+/* The root's object, or NULL when the root is not one. */
+JsonObject     *op_json_node_object            (JsonNode       *node);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OpHttpRequest, op_http_request_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OpHttpResponse, op_http_response_free)
 

@@ -339,36 +339,6 @@ build_request (GenerateData  *data,
   return g_steal_pointer (&request);
 }
 
-static const char *
-get_string_member (JsonObject *object,
-                   const char *name)
-{
-  JsonNode *node;
-
-  if (object == NULL || (node = json_object_get_member (object, name)) == NULL)
-    return NULL;
-  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
-static JsonObject *
-get_object_member (JsonNode   *node,
-                   const char *name)
-{
-  JsonNode *member;
-
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return NULL;
-
-  member = json_object_get_member (json_node_get_object (node), name);
-  if (member == NULL || !JSON_NODE_HOLDS_OBJECT (member))
-    return NULL;
-
-  return json_node_get_object (member);
-}
-
 static gboolean
 is_size_message (const char *code,
                  const char *message)
@@ -398,7 +368,7 @@ error_code (OpHttpResponse  *response,
             JsonNode       **root)
 {
   *root = op_http_response_parse_json (response, NULL);
-  return get_string_member (get_object_member (*root, "error"), "code");
+  return op_json_member_string (op_json_member_object (op_json_node_object (*root), "error"), "code");
 }
 
 /* OpenAI's error body is {"error": {"message", "type", "param", "code"}}.  The codes
@@ -418,9 +388,9 @@ check_status (OpHttpResponse  *response,
     return TRUE;
 
   root = op_http_response_parse_json (response, NULL);
-  body = get_object_member (root, "error");
-  code = get_string_member (body, "code");
-  detail = get_string_member (body, "message");
+  body = op_json_member_object (op_json_node_object (root), "error");
+  code = op_json_member_string (body, "code");
+  detail = op_json_member_string (body, "message");
 
   /* A 429 arrives here once the HTTP layer's retries ran out; one that says quota is
    * not a busy server but an empty account. */
@@ -458,7 +428,7 @@ read_picture (const GenerateData  *data,
   int width, height;
 
   if (JSON_NODE_HOLDS_OBJECT (item))
-    b64 = get_string_member (json_node_get_object (item), "b64_json");
+    b64 = op_json_member_string (json_node_get_object (item), "b64_json");
   if (b64 == NULL || b64[0] == '\0')
     {
       g_set_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,

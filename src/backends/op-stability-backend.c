@@ -570,21 +570,6 @@ pad_mask (const OpMask *mask,
 
 /* Errors */
 
-/* A string member, or NULL for anything else: json-glib's own getters complain about a
- * member of another type, and what a server sends is not ours to trust. */
-static const char *
-member_string (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
 /* v2beta: {"id","name","errors":["field: message", …]}; v1: {"id","name","message"}. */
 static void
 parse_error_body (OpHttpResponse  *response,
@@ -601,7 +586,7 @@ parse_error_body (OpHttpResponse  *response,
     return;
 
   object = json_node_get_object (root);
-  *name = g_strdup (member_string (object, "name"));
+  *name = g_strdup (op_json_member_string (object, "name"));
 
   member = json_object_get_member (object, "errors");
   if (member != NULL && JSON_NODE_HOLDS_ARRAY (member))
@@ -620,8 +605,8 @@ parse_error_body (OpHttpResponse  *response,
         }
     }
 
-  if (text->len == 0 && member_string (object, "message") != NULL)
-    g_string_append (text, member_string (object, "message"));
+  if (text->len == 0 && op_json_member_string (object, "message") != NULL)
+    g_string_append (text, op_json_member_string (object, "message"));
 
   if (text->len > MAX_DETAIL)
     {
@@ -775,7 +760,7 @@ read_artifact_answer (OpHttpResponse  *response,
     }
 
   artifact = json_array_get_object_element (artifacts, 0);
-  if (!finish_reason_ok (member_string (artifact, "finishReason"), error))
+  if (!finish_reason_ok (op_json_member_string (artifact, "finishReason"), error))
     return NULL;
 
   node = json_object_get_member (artifact, "seed");
@@ -783,7 +768,7 @@ read_artifact_answer (OpHttpResponse  *response,
       json_node_get_value_type (node) == G_TYPE_INT64)
     *seed = json_node_get_int (node);
 
-  base64 = member_string (artifact, "base64");
+  base64 = op_json_member_string (artifact, "base64");
   if (base64 == NULL)
     {
       bad_json (error);
@@ -1256,8 +1241,8 @@ read_engines (OpHttpResponse  *response,
       if (!JSON_NODE_HOLDS_OBJECT (node))
         continue;
       engine = json_node_get_object (node);
-      id = member_string (engine, "id");
-      type = member_string (engine, "type");
+      id = op_json_member_string (engine, "id");
+      type = op_json_member_string (engine, "type");
       if (id == NULL || g_strcmp0 (type, "PICTURE") != 0 ||
           g_str_has_prefix (id, "esrgan") || strstr (id, "upscaler") != NULL)
         continue;
@@ -1290,14 +1275,6 @@ list_models_thread (GTask        *task,
   g_task_return_pointer (task, models, (GDestroyNotify) g_strfreev);
 }
 
-static gboolean
-is_number (JsonNode *node)
-{
-  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
-         (json_node_get_value_type (node) == G_TYPE_DOUBLE ||
-          json_node_get_value_type (node) == G_TYPE_INT64);
-}
-
 /* The account's credits: GET /v1/user/balance → {"credits": number}. */
 static void
 balance_thread (GTask        *task,
@@ -1310,7 +1287,7 @@ balance_thread (GTask        *task,
   g_autoptr(JsonNode) root = NULL;
   GError *error = NULL;
   JsonObject *body;
-  double *credits;
+  double *credits, credits_value;
 
   request = new_request (task_data, "GET", "/v1/user/balance", "application/json", NULL);
   response = op_http_request_send (request, cancellable, &error);
@@ -1321,8 +1298,9 @@ balance_thread (GTask        *task,
       return;
     }
 
-  body = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  if (body == NULL || !is_number (json_object_get_member (body, "credits")))
+  body = op_json_node_object (root);
+  credits_value = 0;
+  if (!op_json_member_number (body, "credits", &credits_value))
     {
       g_task_return_new_error (task, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
                                _("Stability AI answered without a credit balance."));
@@ -1330,7 +1308,7 @@ balance_thread (GTask        *task,
     }
 
   credits = g_new (double, 1);
-  *credits = json_object_get_double_member (body, "credits");
+  *credits = credits_value;
   g_task_return_pointer (task, credits, g_free);
 }
 
