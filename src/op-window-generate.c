@@ -84,11 +84,13 @@ _op_window_update_version_actions (OpWindow *self)
 
 /* Submitting */
 
+/* @serial: the parent's picture serial when @request was made from it */
 static void
 submit (OpWindow  *self,
         OpBackend *backend,
         OpRequest *request,
-        OpVersion *parent)
+        OpVersion *parent,
+        guint      serial)
 {
   g_autoptr(OpJob) job = NULL;
 
@@ -96,12 +98,12 @@ submit (OpWindow  *self,
   self->last_request = op_request_ref (request);
   g_set_object (&self->last_backend, backend);
   g_set_object (&self->last_parent, parent);
+  self->last_serial = serial;
 
   job = op_worker_submit (self->worker, backend, request);
   /* results land under the version they were asked from, whatever is shown by then */
   g_object_set_data_full (G_OBJECT (job), "op-parent", g_object_ref (parent), g_object_unref);
-  g_object_set_data (G_OBJECT (job), "op-parent-serial",
-                     GUINT_TO_POINTER (op_version_get_serial (parent)));
+  g_object_set_data (G_OBJECT (job), "op-parent-serial", GUINT_TO_POINTER (serial));
 
   op_parameter_sidebar_set_progress (self->sidebar, TRUE, 0.0, _("Waiting…"));
   _op_window_update_version_actions (self);
@@ -113,6 +115,7 @@ typedef struct
   OpBackend *backend;
   OpRequest *request;
   OpVersion *parent;
+  guint serial;
 } PendingSubmit;
 
 static void
@@ -160,7 +163,7 @@ secret_found_cb (GObject      *object,
       return;
     }
 
-  submit (pending->self, backend, pending->request, pending->parent);
+  submit (pending->self, backend, pending->request, pending->parent, pending->serial);
 }
 
 /* A backend that talks to a service gets its address and its key (from the keyring, else
@@ -175,11 +178,13 @@ submit_configured (OpWindow  *self,
 
   if (!backend_has_property (backend, "url") && !backend_has_property (backend, "api-key"))
     {
-      submit (self, backend, request, parent);
+      submit (self, backend, request, parent, op_version_get_serial (parent));
       return;
     }
 
   pending = g_new0 (PendingSubmit, 1);
+  /* the request was just made: the parent's picture is as it was then */
+  pending->serial = op_version_get_serial (parent);
   pending->self = g_object_ref (self);
   pending->backend = g_object_ref (backend);
   pending->request = op_request_ref (request);
@@ -231,7 +236,7 @@ retry_action (GSimpleAction *action,
   request = op_request_ref (self->last_request);
   backend = g_object_ref (self->last_backend);
   parent = g_object_ref (self->last_parent);
-  submit (self, backend, request, parent);
+  submit (self, backend, request, parent, self->last_serial);
 }
 
 /* "Generate again": the current variant's request once more, with a new seed. */

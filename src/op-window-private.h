@@ -53,6 +53,7 @@ struct _OpWindow
   OpRequest *last_request;       /* for "Retry" */
   OpBackend *last_backend;
   OpVersion *last_parent;
+  guint last_serial;
   GCancellable *preview_cancellable;
 
   guint preview_source;
