@@ -686,7 +686,8 @@ static void
 test_model_and_sampler (void)
 {
   static const char * const extra[] = {
-    "sampler_name", "override_settings", "override_settings_restore_afterwards", NULL
+    "sampler_name", "scheduler", "override_settings", "override_settings_restore_afterwards",
+    NULL
   };
   g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
   g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
@@ -699,6 +700,7 @@ test_model_and_sampler (void)
 
   params->model = g_strdup (OP_MOCK_A1111_SDXL_TITLE);
   params->sampler = g_strdup ("Euler a");
+  params->scheduler = g_strdup ("Karras");
   request = make_inpaint_request (params);
 
   op_mock_a1111_configure (mock, &config);
@@ -709,6 +711,7 @@ test_model_and_sampler (void)
   g_mutex_lock (&mock->lock);
   assert_keys (mock, inpaint_keys, extra);
   g_assert_cmpstr (body_string (mock, "sampler_name"), ==, "Euler a");
+  g_assert_cmpstr (body_string (mock, "scheduler"), ==, "Karras");
   g_assert_true (body_bool (mock, "override_settings_restore_afterwards"));
   settings = json_object_get_object_member (body_object (mock), "override_settings");
   members = json_object_get_members (settings);

@@ -660,6 +660,9 @@ add_choices (JsonBuilder    *builder,
 {
   if (!is_blank (params->sampler))
     add_string (builder, "sampler_name", params->sampler);
+  /* web UI 1.9 and later; an older one ignores the key */
+  if (!is_blank (params->scheduler))
+    add_string (builder, "scheduler", params->scheduler);
 
   if (!is_blank (params->model))
     {

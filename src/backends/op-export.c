@@ -52,6 +52,8 @@ op_export_dup_parameters (OpVersion *version)
     g_string_append_printf (text, "Steps: %d, ", p->steps);
   if ((used & OP_PARAM_SAMPLER) && p->sampler != NULL && p->sampler[0] != '\0')
     g_string_append_printf (text, "Sampler: %s, ", p->sampler);
+  if ((used & OP_PARAM_SAMPLER) && p->scheduler != NULL && p->scheduler[0] != '\0')
+    g_string_append_printf (text, "Schedule type: %s, ", p->scheduler);
   if (used & OP_PARAM_CFG)
     g_string_append_printf (text, "CFG scale: %g, ", p->cfg);
   g_string_append_printf (text, "Seed: %" G_GINT64_FORMAT ", ", op_version_get_seed (version));

@@ -128,6 +128,7 @@ op_params_copy (const OpParams *self)
   copy->backend = g_strdup (self->backend);
   copy->model = g_strdup (self->model);
   copy->sampler = g_strdup (self->sampler);
+  copy->scheduler = g_strdup (self->scheduler);
   copy->prompt = g_strdup (self->prompt);
   copy->negative_prompt = g_strdup (self->negative_prompt);
 
@@ -143,6 +144,7 @@ op_params_free (OpParams *self)
   g_free (self->backend);
   g_free (self->model);
   g_free (self->sampler);
+  g_free (self->scheduler);
   g_free (self->prompt);
   g_free (self->negative_prompt);
   g_free (self);
@@ -235,6 +237,7 @@ op_params_equal (const OpParams *a,
   return g_strcmp0 (a->backend, b->backend) == 0 &&
          g_strcmp0 (a->model, b->model) == 0 &&
          g_strcmp0 (a->sampler, b->sampler) == 0 &&
+         g_strcmp0 (a->scheduler, b->scheduler) == 0 &&
          g_strcmp0 (a->prompt, b->prompt) == 0 &&
          g_strcmp0 (a->negative_prompt, b->negative_prompt) == 0 &&
          a->seed == b->seed &&

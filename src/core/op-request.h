@@ -47,6 +47,7 @@ typedef struct
   char          *backend;          /* "local", "automatic1111", … */
   char          *model;            /* NULL: the backend's default */
   char          *sampler;          /* NULL: the backend's default */
+  char          *scheduler;        /* NULL: the backend's default (noise schedule) */
   char          *prompt;
   char          *negative_prompt;
   gint64         seed;             /* < 0: a random seed per job */

@@ -42,6 +42,7 @@ struct _OpParameterSidebar
   AdwActionRow *strength_row;
   GtkAdjustment *strength_adjustment;
   AdwEntryRow *sampler_row;
+  AdwEntryRow *scheduler_row;
   AdwComboRow *model_row;
   GtkStringList *model_list;
   GtkAdjustment *grow_adjustment;
@@ -105,6 +106,9 @@ static const struct
     N_("How much of the masked area is redrawn: 0 keeps it, 1 redraws it from scratch") },
   { OP_PARAM_SAMPLER,         OFFSET (sampler_row),
     N_("The sampler’s name as the backend spells it; empty for the backend’s default") },
+  { OP_PARAM_SAMPLER,         OFFSET (scheduler_row),
+    N_("The noise schedule as the backend spells it (Karras, Exponential…); empty for the "
+       "backend’s default") },
   { OP_PARAM_MODEL,           OFFSET (model_row),      NULL },
 };
 
@@ -123,6 +127,7 @@ static const struct
   { "cfg",             OFFSET (cfg_adjustment),      "value" },
   { "strength",        OFFSET (strength_adjustment), "value" },
   { "sampler",         OFFSET (sampler_row),         "text" },
+  { "scheduler",       OFFSET (scheduler_row),       "text" },
   { "mask-grow",       OFFSET (grow_adjustment),     "value" },
   { "mask-feather",    OFFSET (feather_adjustment),  "value" },
   { "padding",         OFFSET (padding_adjustment),  "value" },
@@ -769,6 +774,7 @@ op_parameter_sidebar_class_init (OpParameterSidebarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, strength_row);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, strength_adjustment);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, sampler_row);
+  gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, scheduler_row);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, model_row);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, model_list);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, grow_adjustment);
@@ -865,18 +871,21 @@ op_parameter_sidebar_dup_params (OpParameterSidebar *self)
   g_autoptr(OpParams) params = NULL;
   g_autofree char *negative = NULL;
   g_autofree char *sampler = NULL;
+  g_autofree char *scheduler = NULL;
 
   g_return_val_if_fail (OP_IS_PARAMETER_SIDEBAR (self), NULL);
 
   params = op_params_new ();
   negative = buffer_dup_text (self->negative_buffer);
   sampler = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->sampler_row))));
+  scheduler = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->scheduler_row))));
 
   if (self->backend != NULL)
     replace_string (&params->backend, op_backend_get_id (self->backend), FALSE);
   replace_string (&params->prompt, self->prompt, FALSE);
   replace_string (&params->negative_prompt, negative, FALSE);
   replace_string (&params->sampler, sampler, TRUE);
+  replace_string (&params->scheduler, scheduler, TRUE);
   g_free (params->model);
   params->model = selected_model (self);
 
