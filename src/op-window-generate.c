@@ -145,19 +145,13 @@ secret_found_cb (GObject      *object,
   g_autoptr(PendingSubmit) pending = user_data;
   OpBackend *backend = pending->backend;
   const char *id = op_backend_get_id (backend);
-  g_autofree char *secret = op_keyring_lookup_finish (result, NULL);
-  g_autofree char *path = g_strdup_printf (OP_BACKEND_SETTINGS_PATH "%s/", id);
-  g_autoptr(GSettings) settings = g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA, path);
+  g_autofree char *secret = NULL;
+  g_autoptr(GSettings) settings = op_backend_settings_new (id);
   g_autofree char *url = g_settings_get_string (settings, "url");
-  const char *env = op_keyring_env_name (id);
   g_autoptr(GError) error = NULL;
-  gboolean basic = backend_has_property (backend, "api-auth");
 
-  if (secret == NULL && env != NULL && g_getenv (env) != NULL && g_getenv (env)[0] != '\0')
-    secret = g_strdup (g_getenv (env));
-
-  if (!op_backend_configure (backend, url[0] != '\0' ? url : NULL, basic ? NULL : secret,
-                             basic ? secret : NULL, &error))
+  secret = op_keyring_secret_or_environment (id, op_keyring_lookup_finish (result, NULL));
+  if (!op_backend_configure_service (backend, url, secret, &error))
     {
       op_window_show_error (pending->self, error->message);
       return;
@@ -704,20 +698,16 @@ upscale_key_cb (GObject      *object,
                 gpointer      user_data)
 {
   g_autoptr(UpscaleOp) op = user_data;
-  g_autofree char *key = op_keyring_lookup_finish (result, NULL);
+  g_autofree char *key = NULL;
   g_autoptr(OpBackend) backend = op_backend_new_for_id ("stability", NULL);
-  g_autofree char *path = g_strdup (OP_BACKEND_SETTINGS_PATH "stability/");
-  g_autoptr(GSettings) settings = g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA, path);
+  g_autoptr(GSettings) settings = op_backend_settings_new ("stability");
   g_autofree char *url = g_settings_get_string (settings, "url");
   g_autoptr(GError) error = NULL;
   g_autoptr(OpImage) picture = NULL;
   OpWindow *self = op->self;
 
-  if (key == NULL && g_getenv ("STABILITY_API_KEY") != NULL)
-    key = g_strdup (g_getenv ("STABILITY_API_KEY"));
-
-  if (backend == NULL ||
-      !op_backend_configure (backend, url[0] ? url : NULL, key, NULL, &error))
+  key = op_keyring_secret_or_environment ("stability", op_keyring_lookup_finish (result, NULL));
+  if (backend == NULL || !op_backend_configure_service (backend, url, key, &error))
     {
       op_window_show_error (self, error != NULL ? error->message
                                                 : _("Stability AI is not available."));

@@ -474,3 +474,28 @@ op_backend_apply_params (OpBackend      *self,
       g_object_class_find_property (G_OBJECT_GET_CLASS (self), "model") != NULL)
     g_object_set (self, "model", params->model, NULL);
 }
+
+/**
+ * op_backend_configure_service:
+ * @url: (nullable): the address the user set; empty or NULL for the backend's default
+ * @secret: (nullable): from the keyring or the environment
+ *
+ * The address and the secret as the user stored them: the secret is "user:password"
+ * for a backend that takes HTTP Basic auth ("api-auth"), else an API key.
+ */
+gboolean
+op_backend_configure_service (OpBackend   *self,
+                              const char  *url,
+                              const char  *secret,
+                              GError     **error)
+{
+  gboolean basic;
+
+  g_return_val_if_fail (OP_IS_BACKEND (self), FALSE);
+
+  basic = g_object_class_find_property (G_OBJECT_GET_CLASS (self), "api-auth") != NULL;
+  if (url != NULL && url[0] == '\0')
+    url = NULL;
+
+  return op_backend_configure (self, url, basic ? NULL : secret, basic ? secret : NULL, error);
+}

@@ -170,6 +170,10 @@ gboolean       op_backend_configure          (OpBackend          *self,
                                               const char         *api_auth,
                                               GError            **error);
 
+gboolean       op_backend_configure_service  (OpBackend          *self,
+                                              const char         *url,
+                                              const char         *secret,
+                                              GError            **error);
 void           op_backend_apply_params       (OpBackend          *self,
                                               const OpParams     *params);
 

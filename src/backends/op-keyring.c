@@ -187,7 +187,6 @@ char *
 op_keyring_lookup_sync (const char *backend_id)
 {
   g_autoptr(GError) error = NULL;
-  const char *env_name;
   char *secret;
 
   g_return_val_if_fail (backend_id != NULL, NULL);
@@ -199,9 +198,30 @@ op_keyring_lookup_sync (const char *backend_id)
   if (error != NULL)
     g_debug ("The keyring could not be read (%s); using the environment", error->message);
 
-  env_name = op_keyring_env_name (backend_id);
-  if (env_name != NULL && g_getenv (env_name) != NULL && g_getenv (env_name)[0] != '\0')
-    return g_strdup (g_getenv (env_name));
+  return op_keyring_secret_or_environment (backend_id, NULL);
+}
 
-  return NULL;
+/**
+ * op_keyring_secret_or_environment:
+ * @secret: (transfer full) (nullable): what the keyring had
+ *
+ * Returns: (transfer full) (nullable): @secret, or else the key in the backend's
+ *   environment variable (an empty variable is no key)
+ */
+char *
+op_keyring_secret_or_environment (const char *backend_id,
+                                  char       *secret)
+{
+  const char *env_name;
+  const char *value;
+
+  g_return_val_if_fail (backend_id != NULL, secret);
+
+  if (secret != NULL)
+    return secret;
+
+  env_name = op_keyring_env_name (backend_id);
+  value = env_name != NULL ? g_getenv (env_name) : NULL;
+
+  return value != NULL && value[0] != '\0' ? g_strdup (value) : NULL;
 }

@@ -36,6 +36,8 @@ gboolean op_keyring_clear_finish  (GAsyncResult        *result,
  * (STABILITY_API_KEY, OPENAI_API_KEY), else NULL.  A keyring that cannot be reached is
  * not an error here: the environment still applies. */
 char    *op_keyring_lookup_sync   (const char          *backend_id);
+char    *op_keyring_secret_or_environment (const char *backend_id,
+                                           char       *secret);
 /* The environment variable a backend's key may come from, or NULL. */
 const char *op_keyring_env_name   (const char          *backend_id);
 

@@ -216,17 +216,12 @@ test_with_secret_cb (GObject      *object,
                      gpointer      user_data)
 {
   g_autoptr(OpBackendPreferences) self = user_data;
-  g_autofree char *secret = op_keyring_lookup_finish (result, NULL);
+  g_autofree char *secret = NULL;
   g_autofree char *url = g_settings_get_string (self->settings, "url");
-  const char *env = op_keyring_env_name (self->id);
   g_autoptr(GError) error = NULL;
 
-  if (secret == NULL && env != NULL && g_getenv (env) != NULL)
-    secret = g_strdup (g_getenv (env));
-
-  if (!op_backend_configure (self->backend, url[0] ? url : NULL,
-                             uses_basic_auth (self) ? NULL : secret,
-                             uses_basic_auth (self) ? secret : NULL, &error))
+  secret = op_keyring_secret_or_environment (self->id, op_keyring_lookup_finish (result, NULL));
+  if (!op_backend_configure_service (self->backend, url, secret, &error))
     {
       gtk_widget_set_sensitive (GTK_WIDGET (self->test_button), TRUE);
       adw_action_row_set_subtitle (self->test_row, error->message);
@@ -297,7 +292,6 @@ GtkWidget *
 op_backend_preferences_new (const char *backend_id)
 {
   g_autoptr(OpBackend) backend = NULL;
-  g_autofree char *path = NULL;
   g_autofree char *url = NULL;
   GParamSpec *url_spec;
   OpBackendPreferences *self;
@@ -311,8 +305,7 @@ op_backend_preferences_new (const char *backend_id)
   self = g_object_new (OP_TYPE_BACKEND_PREFERENCES, NULL);
   self->id = g_strdup (backend_id);
   self->backend = g_steal_pointer (&backend);
-  path = g_strdup_printf (OP_BACKEND_SETTINGS_PATH "%s/", backend_id);
-  self->settings = g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA, path);
+  self->settings = op_backend_settings_new (backend_id);
 
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self),
                                    op_backend_get_name (self->backend));

@@ -422,9 +422,7 @@ static void
 bind_backend_settings (OpParameterSidebar *self,
                        const char         *id)
 {
-  g_autofree char *path = g_strconcat (OP_BACKEND_SETTINGS_PATH, id, "/", NULL);
-
-  self->backend_settings = g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA, path);
+  self->backend_settings = op_backend_settings_new (id);
 
   for (guint i = 0; i < G_N_ELEMENTS (plain_bindings); i++)
     g_settings_bind (self->backend_settings, plain_bindings[i].key,
@@ -966,4 +964,21 @@ op_parameter_sidebar_set_progress (OpParameterSidebar *self,
 
   g_clear_handle_id (&self->pulse_id, g_source_remove);
   gtk_progress_bar_set_fraction (self->progress_bar, running ? CLAMP (fraction, 0.0, 1.0) : 0.0);
+}
+
+/**
+ * op_backend_settings_new:
+ *
+ * Returns: (transfer full): the settings of one backend (its address, and what the
+ *   sidebar remembers for it)
+ */
+GSettings *
+op_backend_settings_new (const char *backend_id)
+{
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (backend_id != NULL, NULL);
+
+  path = g_strconcat (OP_BACKEND_SETTINGS_PATH, backend_id, "/", NULL);
+  return g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA, path);
 }

@@ -34,4 +34,6 @@ void        op_parameter_sidebar_set_progress (OpParameterSidebar *self,
                                                double              fraction,
                                                const char         *text);
 
+GSettings  *op_backend_settings_new (const char *backend_id);
+
 G_END_DECLS
