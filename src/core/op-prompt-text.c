@@ -265,3 +265,68 @@ op_prompt_count_chars (const char *text)
 
   return g_utf8_strlen (text, -1);
 }
+
+static const char * const caption_openings[] = {
+  "a photo of ", "a photograph of ", "a picture of ", "an image of ", "a close up of ",
+  "this image shows ", "the image shows ", "the picture shows ", "there is ", "there are ",
+};
+
+GStrv
+op_caption_split (const char *caption,
+                  guint       max_phrases)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GPtrArray) seen = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) pieces = NULL;
+  guint i, j;
+
+  g_return_val_if_fail (caption != NULL, NULL);
+
+  text = g_utf8_make_valid (caption, -1);
+  /* sentence ends: ". " and a final "." */
+  for (char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '\n' || *p == '\r' || *p == ';' || *p == '|')
+        *p = ',';
+      else if (*p == '.' && (p[1] == ' ' || p[1] == '\0'))
+        *p = ',';
+      else if (*p == '_')
+        *p = ' ';
+    }
+
+  pieces = g_strsplit (text, ",", -1);
+  for (i = 0; pieces[i] != NULL && seen->len < max_phrases; i++)
+    {
+      char *phrase = g_strstrip (pieces[i]);
+      g_autofree char *folded = NULL;
+      gsize len;
+
+      /* quotes and list markers a chat model adds around its answer */
+      while (*phrase != '\0' && strchr ("\"'*-•", *phrase) != NULL)
+        phrase = g_strchug (phrase + 1);
+      len = strlen (phrase);
+      while (len > 0 && strchr ("\"'*", phrase[len - 1]) != NULL)
+        phrase[--len] = '\0';
+      g_strchomp (phrase);
+
+      for (j = 0; j < G_N_ELEMENTS (caption_openings); j++)
+        if (g_ascii_strncasecmp (phrase, caption_openings[j], strlen (caption_openings[j])) == 0)
+          {
+            phrase += strlen (caption_openings[j]);
+            break;
+          }
+
+      if (*phrase == '\0' || g_utf8_strlen (phrase, -1) > 200)
+        continue;
+
+      folded = g_utf8_casefold (phrase, -1);
+      if (g_ptr_array_find_with_equal_func (seen, folded, g_str_equal, NULL))
+        continue;
+
+      g_strv_builder_add (builder, phrase);
+      g_ptr_array_add (seen, g_steal_pointer (&folded));
+    }
+
+  return g_strv_builder_end (builder);
+}

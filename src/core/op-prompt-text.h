@@ -40,4 +40,10 @@ char   *op_prompt_strip_weights (const char *text);
 guint   op_prompt_count_tokens  (const char *text);
 guint   op_prompt_count_chars   (const char *text);
 
+/* A describer's caption as prompt phrases: split at commas, semicolons, line and
+ * sentence ends; trimmed, without a leading "a photo of", underscores of tags turned
+ * into spaces, duplicates (ignoring case) dropped.  At most @max_phrases. */
+GStrv   op_caption_split        (const char *caption,
+                                 guint       max_phrases);
+
 G_END_DECLS
