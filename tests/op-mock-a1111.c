@@ -1032,6 +1032,97 @@ img2img_cb (SoupServer        *server,
   mock_answer (mock, msg, body, init, mask);
 }
 
+/* POST /sdapi/v1/interrogate {"image", "model"} → {"caption"} (section 1.7): CLIP's
+ * sentence-and-flavours caption or DeepDanbooru's tags, both naming something of the
+ * picture (its shape and whether it is light or dark) so a test can tell which picture
+ * was described. */
+static void
+interrogate_cb (SoupServer        *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  OpMockA1111 *mock = user_data;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(OpImage) image = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) answer = NULL;
+  g_autofree char *caption = NULL;
+  const char *model, *light, *shape;
+  JsonObject *body;
+  double sum = 0;
+  int w, h;
+
+  if (!mock_enter (mock, msg, "POST"))
+    return;
+
+  root = parse_body (msg);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      reply_one_validation (msg, NULL, "value is not a valid dict", "type_error.dict");
+      return;
+    }
+  body = json_node_get_object (root);
+
+  model = body_string (body, "model");
+  if (model == NULL)
+    model = "clip";
+
+  if (body_string (body, "image") == NULL)
+    {
+      reply_exception (msg, 404, "HTTPException", "Image not found", "404: Image not found");
+      return;
+    }
+  image = decode_picture (body_string (body, "image"));
+  if (image == NULL)
+    {
+      reply_exception (msg, 500, "HTTPException", "Invalid encoded image",
+                       "500: Invalid encoded image");
+      return;
+    }
+  if (!g_str_equal (model, "clip") && !g_str_equal (model, "deepdanbooru"))
+    {
+      reply_exception (msg, 404, "HTTPException", "Model not found", "404: Model not found");
+      return;
+    }
+
+  g_mutex_lock (&mock->lock);
+  mock->n_interrogate++;
+  g_clear_pointer (&mock->interrogate_image, op_image_unref);
+  mock->interrogate_image = op_image_ref (image);
+  g_free (mock->interrogate_model);
+  mock->interrogate_model = g_strdup (model);
+  g_mutex_unlock (&mock->lock);
+
+  w = op_image_get_width (image);
+  h = op_image_get_height (image);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        const guint8 *p = op_image_peek_data (image) + (gsize) y * op_image_get_stride (image) + x * 4;
+
+        sum += p[0] + p[1] + p[2];
+      }
+  light = sum / (3.0 * w * h) > 110 ? "bright" : "dark";
+  shape = w > h * 1.15 ? "wide" : h > w * 1.15 ? "tall" : "square";
+
+  if (g_str_equal (model, "clip"))
+    caption = g_strdup_printf ("a photo of a cup of coffee on a wooden table, %s %s picture, "
+                               "by Greg Rutkowski, trending on artstation, shallow depth of field",
+                               light, shape);
+  else
+    caption = g_strdup_printf ("no_humans, cup, coffee, table, %s_theme, %s_image, still_life",
+                               light, shape);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "caption");
+  json_builder_add_string_value (builder, caption);
+  json_builder_end_object (builder);
+  answer = json_builder_get_root (builder);
+  reply_json (msg, 200, answer);
+}
+
 /* {"progress", "eta_relative", "state", "current_image", "textinfo"}: idle, or the
  * running job's step and its live preview. */
 static void
@@ -1261,6 +1352,7 @@ op_mock_a1111_new (void)
     { "/sdapi/v1/sd-models", sd_models_cb },
     { "/sdapi/v1/samplers", samplers_cb },
     { "/sdapi/v1/schedulers", schedulers_cb },
+    { "/sdapi/v1/interrogate", interrogate_cb },
   };
   OpMockA1111 *mock = g_new0 (OpMockA1111, 1);
 
@@ -1285,6 +1377,8 @@ op_mock_a1111_free (OpMockA1111 *mock)
   g_clear_pointer (&mock->init_image, op_image_unref);
   g_clear_pointer (&mock->mask_image, op_image_unref);
   g_clear_pointer (&mock->mask, op_mask_unref);
+  g_clear_pointer (&mock->interrogate_image, op_image_unref);
+  g_free (mock->interrogate_model);
   g_ptr_array_unref (mock->unknown_keys);
   g_ptr_array_unref (mock->stalled);
   g_free (mock->auth);

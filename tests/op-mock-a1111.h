@@ -75,6 +75,9 @@ typedef struct
   OpImage           *mask_image;
   OpMask            *mask;               /* what the server regenerates, its way */
   guint              n_img2img;
+  guint              n_interrogate;
+  OpImage           *interrogate_image;  /* the last picture sent to be described */
+  char              *interrogate_model;
   guint              n_progress_running; /* polls while a generation ran */
   guint              n_interrupt;
   guint              n_unauthorized;

@@ -15,6 +15,8 @@
 #include <json-glib/json-glib.h>
 
 #include "op-automatic1111-backend-private.h"
+#include "op-describe.h"
+#include "op-prompt-text.h"
 #include "op-http.h"
 #include "op-mock-a1111.h"
 #include "op-test-cli.h"
@@ -1283,6 +1285,171 @@ test_cli_unreachable (void)
   op_test_cli_assert_failed (run, "could not reach", url + strlen ("http://"), NULL);
 }
 
+static char *
+describe (OpBackend  *backend,
+          OpImage    *image,
+          GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  op_backend_describe_async (backend, image, NULL, on_ready_cb, &result);
+  return op_backend_describe_finish (backend, wait_for_result (&result), error);
+}
+
+static OpMask *
+centre_mask (int width,
+             int height)
+{
+  OpMask *mask = op_mask_new (width, height);
+
+  for (int y = height / 3; y < 2 * height / 3; y++)
+    memset (op_mask_get_data (mask) + (gsize) y * width + width / 3, 255, width / 3);
+
+  return mask;
+}
+
+/* What the describer is shown: the whole picture, the context with its hole filled,
+ * or the strips along extended edges; never more than 1024 pixels on a side. */
+static void
+test_describe_regions (void)
+{
+  g_autoptr(OpImage) picture = load_sample ("coffee.png");
+  g_autoptr(OpImage) big = op_image_scale (picture, NULL, 2400, 1600);
+  g_autoptr(OpMask) mask = centre_mask (600, 400);
+  g_autoptr(OpMask) empty = op_mask_new (600, 400);
+  g_autoptr(OpMask) wrong = op_mask_new (10, 10);
+  g_autoptr(GPtrArray) whole = NULL;
+  g_autoptr(GPtrArray) context = NULL;
+  g_autoptr(GPtrArray) edges = NULL;
+  g_autoptr(GPtrArray) none = NULL;
+  g_autoptr(GError) error = NULL;
+  OpMargins margins = { .left = 100, .bottom = 40 };
+  OpMargins no_margins = { 0, };
+  OpDescribePart *part;
+  guint changed = 0;
+
+  whole = op_describe_prepare (big, NULL, NULL, OP_DESCRIBE_WHOLE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (whole->len, ==, 1);
+  part = whole->pdata[0];
+  g_assert_cmpint (op_image_get_width (part->image), ==, 1024);
+  g_assert_cmpint (op_image_get_height (part->image), ==, 683);
+  g_assert_cmpint (op_image_get_width (part->analysed), ==, 2400);
+
+  /* the hole is filled from around it: the describer does not see what is there now */
+  context = op_describe_prepare (picture, mask, NULL, OP_DESCRIBE_CONTEXT, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (context->len, ==, 1);
+  part = context->pdata[0];
+  g_assert_cmpint (op_image_get_width (part->image), ==, 600);
+  g_assert_nonnull (part->exclude);
+  g_assert_cmpint (op_mask_get_width (part->exclude), ==, op_image_get_width (part->analysed));
+  for (int y = 150; y < 250; y++)
+    for (int x = 220; x < 380; x++)
+      {
+        const guint8 *a = op_image_peek_data (part->image) + (gsize) y * op_image_get_stride (part->image) + 4 * x;
+        const guint8 *b = op_image_peek_data (picture) + (gsize) y * op_image_get_stride (picture) + 4 * x;
+
+        changed += memcmp (a, b, 3) != 0;
+      }
+  g_assert_cmpuint (changed, >, 100 * 160 / 2);
+
+  edges = op_describe_prepare (picture, NULL, &margins, OP_DESCRIBE_EDGES, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (edges->len, ==, 2);
+  g_assert_cmpint (op_image_get_width (((OpDescribePart *) edges->pdata[0])->image), ==, 200);
+  g_assert_cmpint (op_image_get_height (((OpDescribePart *) edges->pdata[0])->image), ==, 400);
+  g_assert_cmpint (op_image_get_height (((OpDescribePart *) edges->pdata[1])->image), ==, 80);
+
+  /* nothing to describe around: a clear error */
+  none = op_describe_prepare (picture, empty, NULL, OP_DESCRIBE_CONTEXT, NULL, &error);
+  g_assert_error (error, OP_REQUEST_ERROR, OP_REQUEST_ERROR_NOTHING_TO_DO);
+  g_assert_null (none);
+  g_clear_error (&error);
+  none = op_describe_prepare (picture, NULL, &no_margins, OP_DESCRIBE_EDGES, NULL, &error);
+  g_assert_error (error, OP_REQUEST_ERROR, OP_REQUEST_ERROR_NOTHING_TO_DO);
+  g_clear_error (&error);
+  none = op_describe_prepare (picture, wrong, NULL, OP_DESCRIBE_WHOLE, NULL, &error);
+  g_assert_error (error, OP_REQUEST_ERROR, OP_REQUEST_ERROR_INVALID);
+}
+
+static void
+test_describe (void)
+{
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
+  g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
+  g_autoptr(OpImage) picture = load_sample ("coffee.png");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *clip = NULL;
+  g_autofree char *tags = NULL;
+  g_autofree char *missing = NULL;
+  g_auto(GStrv) phrases = NULL;
+  g_auto(GStrv) tag_phrases = NULL;
+
+  g_assert_true (op_backend_get_capabilities (backend) & OP_BACKEND_CAP_DESCRIBE);
+
+  clip = describe (backend, picture, &error);
+  g_assert_no_error (error);
+  assert_contains (clip, "coffee");
+  assert_contains (clip, "wide");
+  g_assert_cmpuint (op_mock_a1111_get_count (mock, &mock->n_interrogate), ==, 1);
+  g_assert_cmpstr (mock->interrogate_model, ==, "clip");
+  g_assert_true (op_image_equal (mock->interrogate_image, picture));
+
+  phrases = op_caption_split (clip, 20);
+  g_assert_cmpstr (phrases[0], ==, "a cup of coffee on a wooden table");
+
+  g_object_set (backend, "describe-model", "deepdanbooru", NULL);
+  tags = describe (backend, picture, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mock->interrogate_model, ==, "deepdanbooru");
+  tag_phrases = op_caption_split (tags, 20);
+  g_assert_cmpstr (tag_phrases[0], ==, "no humans");
+
+  /* an interrogator the server does not have */
+  g_object_set (backend, "describe-model", "blip", NULL);
+  missing = describe (backend, picture, &error);
+  g_assert_error (error, OP_BACKEND_ERROR, OP_BACKEND_ERROR_NOT_SUPPORTED);
+  g_assert_null (missing);
+  assert_contains (error->message, "blip");
+}
+
+static void
+test_describe_fail (void)
+{
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
+  g_autoptr(OpBackend) backend = mock_backend (mock, NULL);
+  g_autoptr(OpImage) picture = load_sample ("chelsea.png");
+  g_autoptr(OpHttpResponse) bad = NULL;
+  g_autoptr(OpHttpResponse) absent = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *caption = NULL;
+  g_autofree char *empty = NULL;
+  OpMockA1111Config auth = { .auth = AUTH };
+  OpMockA1111Config no_api = { .failure = OP_MOCK_A1111_FAIL_NO_API };
+
+  /* the mock keeps the contract: 500 for garbage, 404 for no picture */
+  bad = mock_send (mock, "POST", "/sdapi/v1/interrogate", "{\"image\":\"not-base64!\"}");
+  g_assert_cmpuint (op_http_response_get_status (bad), ==, 500);
+  absent = mock_send (mock, "POST", "/sdapi/v1/interrogate", "{\"model\":\"clip\"}");
+  g_assert_cmpuint (op_http_response_get_status (absent), ==, 404);
+
+  op_mock_a1111_configure (mock, &auth);
+  caption = describe (backend, picture, &error);
+  g_assert_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_AUTH);
+  g_clear_error (&error);
+
+  op_mock_a1111_configure (mock, &no_api);
+  caption = describe (backend, picture, &error);
+  g_assert_nonnull (error);
+  assert_contains (error->message, "--api");
+  g_clear_error (&error);
+
+  empty = op_describe_take_caption ("  \n ", "Test", &error);
+  g_assert_error (error, OP_BACKEND_ERROR, OP_BACKEND_ERROR_BAD_ANSWER);
+  g_assert_null (empty);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1312,6 +1479,9 @@ main (int    argc,
   g_test_add_func ("/automatic1111/cancel", test_cancel);
   g_test_add_func ("/automatic1111/unreachable", test_unreachable);
 
+  g_test_add_func ("/automatic1111/describe/regions", test_describe_regions);
+  g_test_add_func ("/automatic1111/describe", test_describe);
+  g_test_add_func ("/automatic1111/describe/fail", test_describe_fail);
   g_test_add_func ("/automatic1111/cli/inpaint", test_cli_inpaint);
   g_test_add_func ("/automatic1111/cli/outpaint", test_cli_outpaint);
   for (guint i = 0; i < G_N_ELEMENTS (cli_fail_cases); i++)

@@ -63,6 +63,7 @@
  * own few pixels (what the web UI's "only masked" does too). */
 
 #define DEFAULT_URL           "http://127.0.0.1:7860"
+#define DEFAULT_DESCRIBE_MODEL "clip"
 #define SIZE_MULTIPLE         8
 #define MAX_SIDE              2048
 #define MIN_PIXELS            (512 * 512)
@@ -87,6 +88,7 @@ struct _OpAutomatic1111Backend
   /* Owned references */
   char *url;
   char *api_auth;
+  char *describe_model;   /* "clip" or "deepdanbooru" */
 
   guint stall_timeout;
 };
@@ -95,6 +97,7 @@ enum {
   PROP_0,
   PROP_URL,
   PROP_API_AUTH,
+  PROP_DESCRIBE_MODEL,
   N_PROPS
 };
 
@@ -1192,6 +1195,93 @@ generate_thread (GTask        *task,
   g_task_return_pointer (task, results, (GDestroyNotify) g_ptr_array_unref);
 }
 
+/* Describing: POST /sdapi/v1/interrogate {"image", "model"} → {"caption"}.  It waits
+ * for the server's queue like a generation, so it has the same stall limit; the web UI
+ * cannot stop an interrogation, so cancelling only drops the transfer. */
+
+typedef struct
+{
+  Server   server;
+  char    *model;
+  GBytes  *png;
+  guint    stall_timeout;
+} DescribeData;
+
+static void
+describe_data_free (DescribeData *data)
+{
+  server_clear (&data->server);
+  g_free (data->model);
+  g_clear_pointer (&data->png, g_bytes_unref);
+  g_free (data);
+}
+
+static void
+describe_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  DescribeData *data = task_data;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(OpHttpRequest) request = NULL;
+  g_autoptr(OpHttpResponse) response = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *image = NULL;
+  GError *error = NULL;
+  const char *caption;
+
+  image = g_base64_encode (g_bytes_get_data (data->png, NULL), g_bytes_get_size (data->png));
+  json_builder_begin_object (builder);
+  add_string (builder, "image", image);
+  add_string (builder, "model", data->model);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+
+  request = server_request (&data->server, "POST", "/sdapi/v1/interrogate");
+  op_http_request_set_json (request, body);
+  op_http_request_set_stall_timeout (request, data->stall_timeout);
+  response = op_http_request_send (request, cancellable, &error);
+  if (response == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* 404 "Model not found": this server has no such interrogator */
+  if (op_http_response_get_status (response) == 404)
+    {
+      g_autofree char *detail = error_detail (response);
+
+      if (g_strcmp0 (detail, "Model not found") == 0)
+        {
+          g_task_return_new_error (task, OP_BACKEND_ERROR, OP_BACKEND_ERROR_NOT_SUPPORTED,
+                                   _("The %s has no “%s” interrogator; choose CLIP or "
+                                     "DeepDanbooru."), service_name (), data->model);
+          return;
+        }
+    }
+
+  if (!check_response (&data->server, response, &error) ||
+      (root = op_http_response_parse_json (response, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  caption = op_json_member_string (op_json_node_object (root), "caption");
+  if (caption == NULL)
+    {
+      g_task_return_new_error (task, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
+                               _("%s answered the description without a caption."),
+                               service_name ());
+      return;
+    }
+
+  g_task_return_pointer (task, g_strdup (caption), g_free);
+}
+
 /* Backend interface */
 
 static const char *
@@ -1210,7 +1300,7 @@ static OpBackendCaps
 op_automatic1111_backend_get_capabilities (OpBackend *backend)
 {
   return OP_BACKEND_CAP_INPAINT | OP_BACKEND_CAP_MODELS | OP_BACKEND_CAP_SAMPLERS |
-         OP_BACKEND_CAP_PROGRESS | OP_BACKEND_CAP_PREVIEW;
+         OP_BACKEND_CAP_PROGRESS | OP_BACKEND_CAP_PREVIEW | OP_BACKEND_CAP_DESCRIBE;
 }
 
 static OpParamFlags
@@ -1300,6 +1390,49 @@ op_automatic1111_backend_list_models_finish (OpBackend     *backend,
 }
 
 static void
+op_automatic1111_backend_describe_async (OpBackend           *backend,
+                                         OpImage             *image,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  OpAutomatic1111Backend *self = OP_AUTOMATIC1111_BACKEND (backend);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  DescribeData *data;
+  GBytes *png;
+
+  g_task_set_source_tag (task, op_automatic1111_backend_describe_async);
+
+  png = op_image_encode_png (image, &error);
+  if (png == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  data = g_new0 (DescribeData, 1);
+  server_init (&data->server, self);
+  data->model = g_strdup (self->describe_model);
+  data->png = png;
+  data->stall_timeout = self->stall_timeout;
+  g_task_set_task_data (task, data, (GDestroyNotify) describe_data_free);
+  g_task_run_in_thread (task, describe_thread);
+}
+
+static char *
+op_automatic1111_backend_describe_finish (OpBackend     *backend,
+                                          GAsyncResult  *result,
+                                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, backend), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result, op_automatic1111_backend_describe_async),
+                        NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
 op_automatic1111_backend_iface_init (OpBackendInterface *iface)
 {
   iface->get_id = op_automatic1111_backend_get_id;
@@ -1311,6 +1444,8 @@ op_automatic1111_backend_iface_init (OpBackendInterface *iface)
   iface->generate_finish = op_automatic1111_backend_generate_finish;
   iface->list_models_async = op_automatic1111_backend_list_models_async;
   iface->list_models_finish = op_automatic1111_backend_list_models_finish;
+  iface->describe_async = op_automatic1111_backend_describe_async;
+  iface->describe_finish = op_automatic1111_backend_describe_finish;
 }
 
 /* GObject */
@@ -1359,12 +1494,28 @@ set_api_auth (OpAutomatic1111Backend *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_API_AUTH]);
 }
 
+/* The web UI's interrogators: anything else gets its 404 "Model not found". */
+static void
+set_describe_model (OpAutomatic1111Backend *self,
+                    const char             *model)
+{
+  if (is_blank (model))
+    model = DEFAULT_DESCRIBE_MODEL;
+  if (g_strcmp0 (self->describe_model, model) == 0)
+    return;
+
+  g_free (self->describe_model);
+  self->describe_model = g_strdup (model);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DESCRIBE_MODEL]);
+}
+
 static void
 op_automatic1111_backend_finalize (GObject *object)
 {
   OpAutomatic1111Backend *self = OP_AUTOMATIC1111_BACKEND (object);
 
   g_clear_pointer (&self->url, g_free);
+  g_clear_pointer (&self->describe_model, g_free);
   set_api_auth (self, NULL);
 
   G_OBJECT_CLASS (op_automatic1111_backend_parent_class)->finalize (object);
@@ -1388,6 +1539,10 @@ op_automatic1111_backend_get_property (GObject    *object,
       g_value_set_string (value, self->api_auth);
       break;
 
+    case PROP_DESCRIBE_MODEL:
+      g_value_set_string (value, self->describe_model);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -1409,6 +1564,10 @@ op_automatic1111_backend_set_property (GObject      *object,
 
     case PROP_API_AUTH:
       set_api_auth (self, g_value_get_string (value));
+      break;
+
+    case PROP_DESCRIBE_MODEL:
+      set_describe_model (self, g_value_get_string (value));
       break;
 
     default:
@@ -1435,6 +1594,12 @@ op_automatic1111_backend_class_init (OpAutomatic1111BackendClass *klass)
                          NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
+  /* "clip" or "deepdanbooru", what /sdapi/v1/interrogate knows */
+  properties[PROP_DESCRIBE_MODEL] =
+    g_param_spec_string ("describe-model", NULL, NULL,
+                         DEFAULT_DESCRIBE_MODEL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -1442,6 +1607,7 @@ static void
 op_automatic1111_backend_init (OpAutomatic1111Backend *self)
 {
   self->url = g_strdup (DEFAULT_URL);
+  self->describe_model = g_strdup (DEFAULT_DESCRIBE_MODEL);
   self->stall_timeout = DEFAULT_STALL_S;
 }
 
