@@ -502,7 +502,7 @@ test_metadata (void)
   assert_contains (op_backend_get_name (backend), "Forge");
   g_assert_cmpint (op_backend_get_capabilities (backend), ==,
                    OP_BACKEND_CAP_INPAINT | OP_BACKEND_CAP_MODELS | OP_BACKEND_CAP_SAMPLERS |
-                   OP_BACKEND_CAP_PROGRESS | OP_BACKEND_CAP_PREVIEW);
+                   OP_BACKEND_CAP_PROGRESS | OP_BACKEND_CAP_PREVIEW | OP_BACKEND_CAP_DESCRIBE);
   g_assert_cmpint (op_backend_get_parameters (backend), ==, all);
   for (OpParamFlags p = OP_PARAM_PROMPT; p <= OP_PARAM_MODEL; p <<= 1)
     g_assert_null (op_backend_explain_parameter (backend, p));
@@ -541,10 +541,11 @@ test_metadata (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
-  /* describing is another backend's business */
+  /* describing goes to the server's interrogator: nobody listens here */
+  g_object_set (backend, "url", "http://127.0.0.1:9", NULL);
   op_backend_describe_async (backend, image, NULL, on_ready_cb, &result);
   caption = op_backend_describe_finish (backend, wait_for_result (&result), &error);
-  g_assert_error (error, OP_BACKEND_ERROR, OP_BACKEND_ERROR_NOT_SUPPORTED);
+  g_assert_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_UNREACHABLE);
   g_assert_null (caption);
 }
 
@@ -1285,6 +1286,52 @@ test_cli_unreachable (void)
   op_test_cli_assert_failed (run, "could not reach", url + strlen ("http://"), NULL);
 }
 
+/* overpaint-cli describe: the web UI's caption first, then the offline suggestions;
+ * with no backend, the suggestions alone. */
+static void
+test_cli_describe (void)
+{
+  g_autoptr(OpMockA1111) mock = op_mock_a1111_new ();
+  g_autoptr(OpTestCli) cli = op_test_cli_new (&cli_hole);
+  g_autoptr(OpTestCliRun) run = NULL;
+  g_autoptr(OpTestCliRun) tags = NULL;
+  g_autoptr(OpTestCliRun) offline = NULL;
+  g_autoptr(OpTestCliRun) bad = NULL;
+
+  if (cli == NULL)
+    return;
+
+  run = op_test_cli_run (cli, "describe", "--backend", "automatic1111", "--url",
+                         op_mock_server_get_url (mock->server), "--image", cli->picture,
+                         "--mask", cli->mask, NULL);
+  g_assert_cmpint (run->status, ==, 0);
+  /* the caption comes before the suggestions (GLib's debug lines may come first) */
+  g_assert_nonnull (strstr (run->out, "a cup of coffee"));
+  g_assert_cmpint (strstr (run->out, "a cup of coffee") - run->out, <, strstr (run->out, "subject: ") - run->out);
+  g_assert_nonnull (strstr (run->out, "\nlighting: "));
+  g_assert_nonnull (strstr (run->out, "\npalette: "));
+  /* the context around the hole was described, not the whole picture */
+  g_assert_cmpint (op_image_get_width (mock->interrogate_image), <, op_image_get_width (cli->source));
+  g_assert_cmpstr (mock->interrogate_model, ==, "clip");
+
+  tags = op_test_cli_run (cli, "describe", "--backend", "automatic1111", "--url",
+                          op_mock_server_get_url (mock->server), "--model", "deepdanbooru",
+                          "--region", "whole", "--image", cli->picture, NULL);
+  g_assert_cmpint (tags->status, ==, 0);
+  g_assert_nonnull (strstr (tags->out, "no_humans, cup, coffee"));
+  g_assert_cmpint (op_image_get_width (mock->interrogate_image), ==, op_image_get_width (cli->source));
+
+  offline = op_test_cli_run (cli, "describe", "--image", cli->picture, "--left", "64", NULL);
+  g_assert_cmpint (offline->status, ==, 0);
+  g_assert_nonnull (strstr (offline->out, "subject: "));
+  g_assert_null (strstr (offline->out, "coffee"));
+  g_assert_cmpuint (op_mock_a1111_get_count (mock, &mock->n_interrogate), ==, 2);
+
+  bad = op_test_cli_run (cli, "describe", "--image", cli->picture, "--region", "middle", NULL);
+  g_assert_cmpint (bad->status, ==, 2);
+  assert_contains (bad->err, "middle");
+}
+
 static char *
 describe (OpBackend  *backend,
           OpImage    *image,
@@ -1483,6 +1530,7 @@ main (int    argc,
   g_test_add_func ("/automatic1111/describe", test_describe);
   g_test_add_func ("/automatic1111/describe/fail", test_describe_fail);
   g_test_add_func ("/automatic1111/cli/inpaint", test_cli_inpaint);
+  g_test_add_func ("/automatic1111/cli/describe", test_cli_describe);
   g_test_add_func ("/automatic1111/cli/outpaint", test_cli_outpaint);
   for (guint i = 0; i < G_N_ELEMENTS (cli_fail_cases); i++)
     {

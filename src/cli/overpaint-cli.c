@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "op-backend.h"
+#include "op-describe.h"
 #include "op-export.h"
 #include "op-image.h"
 #include "op-keyring.h"
 #include "op-mask.h"
+#include "op-suggest.h"
 #include "op-worker.h"
 
 /* overpaint-cli: the generation pipeline without the editor.
@@ -40,6 +42,7 @@ typedef enum
 {
   COMMAND_INPAINT,
   COMMAND_OUTPAINT,
+  COMMAND_DESCRIBE,
 } Command;
 
 typedef struct
@@ -55,6 +58,7 @@ typedef struct
   char     *prompt;
   char     *negative;
   char     *context;
+  char     *region;
   gint64    seed;
   gboolean  seed_set;
   int       variants;
@@ -93,6 +97,7 @@ options_clear (Options *options)
   g_clear_pointer (&options->prompt, g_free);
   g_clear_pointer (&options->negative, g_free);
   g_clear_pointer (&options->context, g_free);
+  g_clear_pointer (&options->region, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -120,11 +125,13 @@ parse_seed_cb (const char  *option_name,
 static void
 usage (FILE *stream)
 {
-  fprintf (stream, "%s\n  %s\n  %s\n\n%s\n",
+  fprintf (stream, "%s\n  %s\n  %s\n  %s\n\n%s\n",
            _("Usage:"),
            _("overpaint-cli inpaint --image IN --mask MASK --output OUT [options]"),
            _("overpaint-cli outpaint --image IN [--left N] [--right N] [--top N] [--bottom N] "
              "--output OUT [options]"),
+           _("overpaint-cli describe --image IN [--mask MASK] [--region whole|context|edges] "
+             "[--backend NAME] [--url URL] [--model NAME]"),
            _("Run “overpaint-cli COMMAND --help” for the options of a command."));
 }
 
@@ -185,8 +192,45 @@ make_context (Options *options)
       N_("N") },
     { NULL }
   };
+  GOptionEntry describe[] = {
+    { "image", 'i', 0, G_OPTION_ARG_FILENAME, &options->image,
+      N_("The picture to describe"), N_("FILE") },
+    { "mask", 'm', 0, G_OPTION_ARG_FILENAME, &options->mask,
+      N_("The mask, a picture of the same size: white = the area to fill"), N_("FILE") },
+    { "region", 'r', 0, G_OPTION_ARG_STRING, &options->region,
+      N_("What is described: the “whole” picture, the “context” around the mask, or the "
+         "“edges” to extend (default: context with a mask, edges with margins, else whole)"),
+      N_("REGION") },
+    { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
+      N_("The describer: automatic1111 (default: none, offline suggestions only)"),
+      N_("NAME") },
+    { "url", 0, 0, G_OPTION_ARG_STRING, &options->url,
+      N_("The address of a self-hosted backend"), N_("URL") },
+    { "api-auth", 0, 0, G_OPTION_ARG_STRING, &options->api_auth,
+      N_("User and password for a self-hosted server started with --api-auth"),
+      N_("USER:PASS") },
+    { "model", 0, 0, G_OPTION_ARG_STRING, &options->model,
+      N_("The describing model: clip or deepdanbooru"), N_("NAME") },
+    { "left", 0, 0, G_OPTION_ARG_INT, &options->left, N_("Pixels to add on the left"), N_("N") },
+    { "right", 0, 0, G_OPTION_ARG_INT, &options->right, N_("Pixels to add on the right"),
+      N_("N") },
+    { "top", 0, 0, G_OPTION_ARG_INT, &options->top, N_("Pixels to add at the top"), N_("N") },
+    { "bottom", 0, 0, G_OPTION_ARG_INT, &options->bottom, N_("Pixels to add at the bottom"),
+      N_("N") },
+    { NULL }
+  };
   GOptionContext *context;
   GOptionGroup *group;
+
+  if (options->command == COMMAND_DESCRIBE)
+    {
+      context = g_option_context_new (_("describe — suggest a prompt for a picture"));
+      group = g_option_group_new ("overpaint", "", "", options, NULL);
+      g_option_group_add_entries (group, describe);
+      g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
+      g_option_context_set_main_group (context, group);
+      return context;
+    }
 
   if (options->command == COMMAND_INPAINT)
     context = g_option_context_new (_("inpaint — fill the masked part of a picture"));
@@ -227,6 +271,17 @@ check_options (const Options *options)
 {
   if (options->image == NULL)
     return fail_usage (_("Give the picture with --image."));
+  if (options->command == COMMAND_DESCRIBE)
+    {
+      OpDescribeRegion region;
+
+      if (options->region != NULL && !op_describe_region_from_string (options->region, &region))
+        return fail_usage (_("The region is “whole”, “context” or “edges”, not “%s”."),
+                           options->region);
+      if (options->left < 0 || options->right < 0 || options->top < 0 || options->bottom < 0)
+        return fail_usage (_("The margins cannot be negative."));
+      return TRUE;
+    }
   if (options->output == NULL)
     return fail_usage (_("Give the output file with --output."));
   if (options->command == COMMAND_INPAINT && options->mask == NULL)
@@ -521,6 +576,138 @@ generate (const Options *options,
   return write_variants (options, job, picture, run.seconds) ? EXIT_SUCCESS : EXIT_FAILED;
 }
 
+
+/* describe */
+
+typedef struct
+{
+  GMainLoop    *loop;
+  GAsyncResult *result;
+} Wait;
+
+static void
+describe_ready_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+  g_main_loop_quit (wait->loop);
+}
+
+/* The describer's captions, one line per part, then the offline suggestions for the
+ * same area as "category: phrase", best first, a few per category. */
+static int
+describe (const Options *options,
+          OpImage       *picture,
+          const OpMask  *mask)
+{
+  const OpMargins margins = { options->left, options->right, options->top, options->bottom };
+  OpVocabulary *vocabulary = op_vocabulary_get_default ();
+  g_autoptr(OpBackend) backend = NULL;
+  g_autoptr(GPtrArray) parts = NULL;
+  g_autoptr(GPtrArray) ranked = NULL;
+  g_autoptr(GError) error = NULL;
+  OpDescribeRegion region = OP_DESCRIBE_WHOLE;
+  OpDescribePart *largest = NULL;
+  OpPictureTraits traits;
+  const char *category = NULL;
+  guint i, shown = 0;
+
+  if (options->region != NULL)
+    op_describe_region_from_string (options->region, &region);
+  else if (mask != NULL && !op_mask_is_empty (mask))
+    region = OP_DESCRIBE_CONTEXT;
+  else if (margins.left > 0 || margins.right > 0 || margins.top > 0 || margins.bottom > 0)
+    region = OP_DESCRIBE_EDGES;
+
+  if (options->backend != NULL && strcmp (options->backend, "local") != 0)
+    {
+      backend = op_backend_new_for_id (options->backend, &error);
+      if (backend == NULL || !configure_backend (options, backend, &error))
+        {
+          g_printerr ("overpaint-cli: %s\n", error->message);
+          return EXIT_USAGE;
+        }
+      if (!(op_backend_get_capabilities (backend) & OP_BACKEND_CAP_DESCRIBE))
+        {
+          g_printerr (_("overpaint-cli: “%s” cannot describe pictures; use automatic1111.\n"),
+                      options->backend);
+          return EXIT_USAGE;
+        }
+      if (options->model != NULL)
+        {
+          if (g_object_class_find_property (G_OBJECT_GET_CLASS (backend), "describe-model") == NULL)
+            {
+              g_printerr (_("overpaint-cli: “%s” has no choice of describing model.\n"),
+                          options->backend);
+              return EXIT_USAGE;
+            }
+          g_object_set (backend, "describe-model", options->model, NULL);
+        }
+    }
+
+  parts = op_describe_prepare (picture, mask, &margins, region, NULL, &error);
+  if (parts == NULL)
+    {
+      g_printerr ("overpaint-cli: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+
+  for (i = 0; backend != NULL && i < parts->len; i++)
+    {
+      OpDescribePart *part = g_ptr_array_index (parts, i);
+      g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+      g_autofree char *caption = NULL;
+      Wait wait = { loop, NULL };
+
+      op_backend_describe_async (backend, part->image, NULL, describe_ready_cb, &wait);
+      g_main_loop_run (loop);
+      caption = op_backend_describe_finish (backend, wait.result, &error);
+      g_clear_object (&wait.result);
+      if (caption == NULL)
+        {
+          g_printerr (_("overpaint-cli: describing %s failed: %s\n"), part->name, error->message);
+          return EXIT_FAILED;
+        }
+      g_print ("%s\n", caption);
+    }
+
+  /* the offline analysis looks at the largest part (the picture, the context, or the
+   * longest edge strip), at full resolution */
+  for (i = 0; i < parts->len; i++)
+    {
+      OpDescribePart *part = g_ptr_array_index (parts, i);
+
+      if (largest == NULL ||
+          (gint64) op_image_get_width (part->analysed) * op_image_get_height (part->analysed) >
+          (gint64) op_image_get_width (largest->analysed) * op_image_get_height (largest->analysed))
+        largest = part;
+    }
+  if (!op_picture_traits_analyse (largest->analysed, largest->exclude, &traits, &error))
+    {
+      g_printerr ("overpaint-cli: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+
+  ranked = op_vocabulary_rank (vocabulary, &traits);
+  for (i = 0; i < ranked->len; i++)
+    {
+      OpSuggestion *suggestion = g_ptr_array_index (ranked, i);
+
+      if (g_strcmp0 (category, suggestion->category) != 0)
+        {
+          category = suggestion->category;
+          shown = 0;
+        }
+      if (shown++ < 3)
+        g_print ("%s: %s\n", suggestion->category, suggestion->text);
+    }
+
+  return EXIT_SUCCESS;
+}
+
 static int
 run_command (Command   command,
              int       argc,
@@ -558,7 +745,7 @@ run_command (Command   command,
       g_printerr ("overpaint-cli: %s\n", error->message);
       return EXIT_USAGE;
     }
-  if (command == COMMAND_INPAINT)
+  if (command == COMMAND_INPAINT || (command == COMMAND_DESCRIBE && options.mask != NULL))
     {
       mask = load_mask (options.mask, picture, &error);
       if (mask == NULL)
@@ -567,6 +754,9 @@ run_command (Command   command,
           return EXIT_USAGE;
         }
     }
+
+  if (command == COMMAND_DESCRIBE)
+    return describe (&options, picture, mask);
 
   return generate (&options, picture, mask);
 }
@@ -605,6 +795,8 @@ main (int    argc,
     return run_command (COMMAND_INPAINT, argc - 1, argv + 1);
   if (strcmp (name, "outpaint") == 0)
     return run_command (COMMAND_OUTPAINT, argc - 1, argv + 1);
+  if (strcmp (name, "describe") == 0)
+    return run_command (COMMAND_DESCRIBE, argc - 1, argv + 1);
 
   g_printerr (_("overpaint-cli: unknown command “%s”.\n"), name);
   usage (stderr);
