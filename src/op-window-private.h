@@ -10,6 +10,7 @@
 #include "op-backend.h"
 #include "op-compare-view.h"
 #include "op-parameter-sidebar.h"
+#include "op-prompt-suggestions.h"
 #include "op-version-strip.h"
 #include "op-window.h"
 #include "op-worker.h"
@@ -43,6 +44,7 @@ struct _OpWindow
   OpParameterSidebar *sidebar;
   OpVersionStrip *strip;
   OpCompareView *compare;
+  OpPromptSuggestions *suggestions;
 
   /* Owned references */
   OpDocument *document;
@@ -57,6 +59,7 @@ struct _OpWindow
   GCancellable *preview_cancellable;
 
   guint preview_source;
+  guint suggestions_source;
   gboolean updating_margins;
 };
 
@@ -64,6 +67,10 @@ struct _OpWindow
 void _op_window_generate_init     (OpWindow *self);
 void _op_window_generate_dispose  (OpWindow *self);
 void _op_window_update_version_actions (OpWindow *self);
+
+/* op-window-describe.c: the prompt suggestion panel */
+void _op_window_describe_init     (OpWindow *self);
+void _op_window_describe_dispose  (OpWindow *self);
 void _op_window_queue_preview     (OpWindow *self);
 
 void _op_window_set_action_enabled (OpWindow   *self,

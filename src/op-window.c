@@ -463,6 +463,7 @@ op_window_constructed (GObject *object)
   g_assert (self->settings != NULL);
   bind_settings (self);
   _op_window_generate_init (self);
+  _op_window_describe_init (self);
   update_actions (self);
 }
 
@@ -473,6 +474,7 @@ op_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  _op_window_describe_dispose (self);
   _op_window_generate_dispose (self);
   if (self->chooser != NULL)
     gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));

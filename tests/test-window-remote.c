@@ -886,6 +886,81 @@ test_connection (void)
   service_stop (&service);
 }
 
+static gboolean
+has_offline_suggestions (Fixture *f)
+{
+  g_auto(GStrv) offline = op_prompt_suggestions_dup_offline (f->window->suggestions);
+
+  return offline != NULL && offline[0] != NULL;
+}
+
+static gboolean
+has_caption (Fixture *f)
+{
+  g_auto(GStrv) phrases = op_prompt_suggestions_dup_caption_phrases (f->window->suggestions);
+
+  return !op_prompt_suggestions_is_describing (f->window->suggestions) &&
+         (phrases != NULL || *op_prompt_suggestions_get_status (f->window->suggestions) != '\0');
+}
+
+/* The screen as it looks, for the note's screenshots: only when asked for (and with
+ * imagemagick's import). */
+static void
+save_screenshot (Fixture    *f,
+                 const char *name)
+{
+  const char *dir = g_getenv ("OVERPAINT_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+  g_autofree char *command = NULL;
+  gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC;
+
+  if (dir == NULL)
+    return;
+
+  while (g_get_monotonic_time () < until)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10000);
+    }
+  path = g_build_filename (dir, name, NULL);
+  command = g_strdup_printf ("import -window root %s", path);
+  g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL);
+}
+
+/* The suggestion panel: offline phrases at once, then "Describe" around the mask
+ * through the web UI's interrogator, the caption as chips, a chip into the prompt. */
+static void
+test_describe (Fixture       *f,
+               gconstpointer  data)
+{
+  OpRect rect = { 200, 120, 160, 140 };
+  GtkWidget *chip;
+  g_auto(GStrv) phrases = NULL;
+
+  op_document_fill_rect (f->document, &rect, OP_MASK_MODE_ADD);
+  wait_until (has_offline_suggestions, f);
+
+  g_signal_emit_by_name (f->window->suggestions, "describe-requested");
+  wait_until (has_caption, f);
+  g_assert_cmpstr (op_prompt_suggestions_get_status (f->window->suggestions), ==, "");
+
+  phrases = op_prompt_suggestions_dup_caption_phrases (f->window->suggestions);
+  g_assert_cmpstr (phrases[0], ==, "a cup of coffee on a wooden table");
+  /* the area around the mask was described, at most 1024 pixels */
+  g_assert_cmpint (op_image_get_width (f->service.a1111->interrogate_image), <, 600);
+
+  /* a chip goes into the prompt */
+  op_parameter_sidebar_set_prompt (f->sidebar, "still life");
+  chip = find_descendant (GTK_WIDGET (f->window->suggestions), GTK_TYPE_FLOW_BOX);
+  chip = find_descendant (chip, GTK_TYPE_BUTTON);
+  g_assert_nonnull (chip);
+  g_signal_emit_by_name (chip, "clicked");
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt (f->sidebar), ==,
+                   "still life, a cup of coffee on a wooden table");
+
+  save_screenshot (f, "describe-automatic1111.png");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -933,6 +1008,8 @@ main (int   argc,
                   fixture_tear_down);
     }
 
+  g_test_add ("/window-remote/automatic1111/describe", Fixture, &backends[0], fixture_set_up,
+              test_describe, fixture_tear_down);
   g_test_add_func ("/window-remote/stability/test-connection", test_connection);
 
   status = g_test_run ();

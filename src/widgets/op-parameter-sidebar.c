@@ -982,3 +982,53 @@ op_backend_settings_new (const char *backend_id)
   path = g_strconcat (OP_BACKEND_SETTINGS_PATH, backend_id, "/", NULL);
   return g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA, path);
 }
+
+void
+op_parameter_sidebar_insert_phrase (OpParameterSidebar *self,
+                                    const char         *phrase,
+                                    gboolean            negative)
+{
+  GtkTextBuffer *buffer;
+  GtkTextIter cursor, before, after;
+  g_autofree char *text = NULL;
+  gunichar previous = 0, next = 0;
+
+  g_return_if_fail (OP_IS_PARAMETER_SIDEBAR (self));
+  g_return_if_fail (phrase != NULL);
+
+  buffer = negative ? self->negative_buffer : self->prompt_buffer;
+  gtk_text_buffer_get_iter_at_mark (buffer, &cursor, gtk_text_buffer_get_insert (buffer));
+
+  /* the nearest non-blank characters either side decide the separators */
+  before = cursor;
+  while (gtk_text_iter_backward_char (&before))
+    if (!g_unichar_isspace (previous = gtk_text_iter_get_char (&before)))
+      break;
+    else
+      previous = 0;
+  after = cursor;
+  while (!gtk_text_iter_is_end (&after) && g_unichar_isspace (gtk_text_iter_get_char (&after)))
+    gtk_text_iter_forward_char (&after);
+  next = gtk_text_iter_is_end (&after) ? 0 : gtk_text_iter_get_char (&after);
+
+  text = g_strconcat (previous != 0 && previous != ',' ? ", " : (previous == ',' ? " " : ""),
+                      phrase,
+                      next != 0 && next != ',' ? ", " : "",
+                      NULL);
+  gtk_text_buffer_begin_user_action (buffer);
+  gtk_text_buffer_insert (buffer, &cursor, text, -1);
+  gtk_text_buffer_end_user_action (buffer);
+}
+
+void
+op_parameter_sidebar_add_below_prompt (OpParameterSidebar *self,
+                                       GtkWidget          *widget)
+{
+  GtkWidget *parent;
+
+  g_return_if_fail (OP_IS_PARAMETER_SIDEBAR (self));
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+
+  parent = gtk_widget_get_parent (GTK_WIDGET (self->prompt_group));
+  gtk_box_insert_child_after (GTK_BOX (parent), widget, GTK_WIDGET (self->prompt_group));
+}

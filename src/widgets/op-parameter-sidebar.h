@@ -27,6 +27,14 @@ GSettings  *op_parameter_sidebar_get_settings (OpParameterSidebar *self);
 OpBackend  *op_parameter_sidebar_get_backend  (OpParameterSidebar *self);
 OpParams   *op_parameter_sidebar_dup_params   (OpParameterSidebar *self);
 const char *op_parameter_sidebar_get_prompt   (OpParameterSidebar *self);
+/* Adds @phrase to the prompt (or the negative prompt) at the cursor, with the commas
+ * that separate it from its neighbours. */
+void        op_parameter_sidebar_insert_phrase (OpParameterSidebar *self,
+                                               const char         *phrase,
+                                               gboolean            negative);
+/* Packs @widget (the suggestion panel) below the prompt. */
+void        op_parameter_sidebar_add_below_prompt (OpParameterSidebar *self,
+                                               GtkWidget          *widget);
 void        op_parameter_sidebar_set_prompt   (OpParameterSidebar *self,
                                                const char         *prompt);
 void        op_parameter_sidebar_set_progress (OpParameterSidebar *self,
