@@ -476,6 +476,52 @@ test_progress (Fixture       *f,
   op_parameter_sidebar_set_progress (f->sidebar, TRUE, -1, NULL);
 }
 
+static gboolean
+has_tag_at (GtkTextBuffer *buffer,
+            int            offset,
+            const char    *name)
+{
+  GtkTextTag *tag = gtk_text_tag_table_lookup (gtk_text_buffer_get_tag_table (buffer), name);
+  GtkTextIter iter;
+
+  gtk_text_buffer_get_iter_at_offset (buffer, &iter, offset);
+  return gtk_text_iter_has_tag (&iter, tag);
+}
+
+/* The prompt's length against the backend's limit, and its weights coloured where the
+ * backend reads them. */
+static void
+test_prompt_length (Fixture       *f,
+                    gconstpointer  data)
+{
+  GtkTextBuffer *buffer = GTK_TEXT_BUFFER (gtk_widget_get_template_child (GTK_WIDGET (f->sidebar),
+                                                                          OP_TYPE_PARAMETER_SIDEBAR,
+                                                                          "prompt_buffer"));
+  g_autofree char *long_prompt = g_strnfill (1200, 'a');
+
+  /* the local fill reads no prompt */
+  g_assert_null (op_parameter_sidebar_get_prompt_length (f->sidebar));
+
+  g_settings_set_string (f->settings, "backend", "automatic1111");
+  op_parameter_sidebar_set_prompt (f->sidebar, "a (red scarf:1.3), [blurry], (open");
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt_length (f->sidebar), ==, "7 / 75 tokens (approximate)");
+  g_assert_true (has_tag_at (buffer, 4, "op-weight-stronger"));
+  g_assert_true (has_tag_at (buffer, 21, "op-weight-weaker"));
+  g_assert_true (has_tag_at (buffer, 29, "op-weight-error"));
+  g_assert_false (has_tag_at (buffer, 0, "op-weight-stronger"));
+
+  /* OpenAI counts characters, by model, and reads no weights */
+  g_settings_set_string (f->settings, "backend", "openai");
+  op_parameter_sidebar_set_prompt (f->sidebar, long_prompt);
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt_length (f->sidebar), ==, "1200 / 32000 characters");
+  op_parameter_sidebar_set_prompt (f->sidebar, "(cat:1.2)");
+  g_assert_false (has_tag_at (buffer, 1, "op-weight-stronger"));
+
+  g_settings_set_string (f->settings, "backend", "stability");
+  op_parameter_sidebar_set_prompt (f->sidebar, long_prompt);
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt_length (f->sidebar), ==, "1200 / 10000 characters");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -496,6 +542,7 @@ main (int   argc,
   ADD ("seed-lock", test_seed_lock);
   ADD ("clamp", test_clamp);
   ADD ("progress", test_progress);
+  ADD ("prompt-length", test_prompt_length);
 
 #undef ADD
 

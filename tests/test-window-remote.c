@@ -950,13 +950,15 @@ test_describe (Fixture       *f,
   g_assert_cmpint (op_image_get_width (f->service.a1111->interrogate_image), <, 600);
 
   /* a chip goes into the prompt */
-  op_parameter_sidebar_set_prompt (f->sidebar, "still life");
+  op_parameter_sidebar_set_prompt (f->sidebar, "still life, (espresso:1.3), [steam]");
   chip = find_descendant (GTK_WIDGET (f->window->suggestions), GTK_TYPE_FLOW_BOX);
   chip = find_descendant (chip, GTK_TYPE_BUTTON);
   g_assert_nonnull (chip);
   g_signal_emit_by_name (chip, "clicked");
   g_assert_cmpstr (op_parameter_sidebar_get_prompt (f->sidebar), ==,
-                   "still life, a cup of coffee on a wooden table");
+                   "still life, (espresso:1.3), [steam], a cup of coffee on a wooden table");
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt_length (f->sidebar), ==,
+                   "15 / 75 tokens (approximate)");
 
   save_screenshot (f, "describe-automatic1111.png");
 }

@@ -1321,6 +1321,15 @@ op_automatic1111_backend_get_size_rule (OpBackend  *backend,
   rule->min_pixels = MIN_PIXELS;
 }
 
+/* CLIP reads 75 tokens at a time; the web UI sends a longer prompt as more chunks. */
+static void
+op_automatic1111_backend_get_prompt_limit (OpBackend     *backend,
+                                           const char    *model,
+                                           OpPromptLimit *limit)
+{
+  *limit = (OpPromptLimit) { OP_PROMPT_UNIT_TOKENS, 75, TRUE };
+}
+
 static void
 op_automatic1111_backend_generate_async (OpBackend             *backend,
                                          const OpGenerateInput *input,
@@ -1440,6 +1449,7 @@ op_automatic1111_backend_iface_init (OpBackendInterface *iface)
   iface->get_capabilities = op_automatic1111_backend_get_capabilities;
   iface->get_parameters = op_automatic1111_backend_get_parameters;
   iface->get_size_rule = op_automatic1111_backend_get_size_rule;
+  iface->get_prompt_limit = op_automatic1111_backend_get_prompt_limit;
   iface->generate_async = op_automatic1111_backend_generate_async;
   iface->generate_finish = op_automatic1111_backend_generate_finish;
   iface->list_models_async = op_automatic1111_backend_list_models_async;

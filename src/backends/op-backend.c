@@ -133,6 +133,22 @@ op_backend_get_parameters (OpBackend *self)
   return iface->get_parameters (self);
 }
 
+void
+op_backend_get_prompt_limit (OpBackend     *self,
+                             const char    *model,
+                             OpPromptLimit *limit)
+{
+  OpBackendInterface *iface;
+
+  g_return_if_fail (OP_IS_BACKEND (self));
+  g_return_if_fail (limit != NULL);
+
+  *limit = (OpPromptLimit) { OP_PROMPT_UNIT_NONE, 0, FALSE };
+  iface = OP_BACKEND_GET_IFACE (self);
+  if (iface->get_prompt_limit != NULL && (op_backend_get_parameters (self) & OP_PARAM_PROMPT) != 0)
+    iface->get_prompt_limit (self, model, limit);
+}
+
 /**
  * op_backend_explain_parameter:
  * @param: exactly one #OpParamFlags value

@@ -79,6 +79,21 @@ typedef struct
   gpointer        progress_data;
 } OpGenerateInput;
 
+/* How long a prompt may be, as the backend counts it. */
+typedef enum
+{
+  OP_PROMPT_UNIT_NONE,    /* the backend reads no prompt, or sets no limit */
+  OP_PROMPT_UNIT_CHARS,   /* a hard limit in characters: longer is refused */
+  OP_PROMPT_UNIT_TOKENS,  /* CLIP tokens per chunk: longer starts another chunk */
+} OpPromptUnit;
+
+typedef struct
+{
+  OpPromptUnit unit;
+  guint        max;
+  gboolean     weights;   /* reads the (phrase:1.2) attention syntax */
+} OpPromptLimit;
+
 #define OP_TYPE_BACKEND (op_backend_get_type ())
 
 G_DECLARE_INTERFACE (OpBackend, op_backend, OP, BACKEND, GObject)
@@ -95,6 +110,9 @@ struct _OpBackendInterface
                                        OpParamFlags        param);
   void          (*get_size_rule)      (OpBackend          *self,
                                        OpSizeRule         *rule);
+  void          (*get_prompt_limit)   (OpBackend          *self,
+                                       const char         *model,
+                                       OpPromptLimit      *limit);
 
   void          (*generate_async)     (OpBackend          *self,
                                        const OpGenerateInput *input,
@@ -134,6 +152,10 @@ const char    *op_backend_explain_parameter  (OpBackend          *self,
                                               OpParamFlags        param);
 void           op_backend_get_size_rule      (OpBackend          *self,
                                               OpSizeRule         *rule);
+/* The prompt's limit with @model (NULL: the backend's default). */
+void           op_backend_get_prompt_limit   (OpBackend          *self,
+                                              const char         *model,
+                                              OpPromptLimit      *limit);
 
 /* Generates input->params->n_variants answers; the GPtrArray holds OpResult.  Without a
  * vfunc describe and list_models fail with OP_BACKEND_ERROR_NOT_SUPPORTED; generate

@@ -830,6 +830,19 @@ op_openai_backend_list_models_finish (OpBackend     *backend,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Each model's own limit, the one generate checks; no weight syntax. */
+static void
+op_openai_backend_get_prompt_limit (OpBackend     *backend,
+                                    const char    *model_id,
+                                    OpPromptLimit *limit)
+{
+  OpOpenaiBackend *self = OP_OPENAI_BACKEND (backend);
+  const OpenaiModel *model = find_model (model_id != NULL && *model_id != '\0' ? model_id : self->model);
+
+  if (model != NULL)
+    *limit = (OpPromptLimit) { OP_PROMPT_UNIT_CHARS, model->max_prompt, FALSE };
+}
+
 static void
 op_openai_backend_iface_init (OpBackendInterface *iface)
 {
@@ -839,6 +852,7 @@ op_openai_backend_iface_init (OpBackendInterface *iface)
   iface->get_parameters = op_openai_backend_get_parameters;
   iface->explain_parameter = op_openai_backend_explain_parameter;
   iface->get_size_rule = op_openai_backend_get_size_rule;
+  iface->get_prompt_limit = op_openai_backend_get_prompt_limit;
   iface->generate_async = op_openai_backend_generate_async;
   iface->generate_finish = op_openai_backend_generate_finish;
   iface->list_models_async = op_openai_backend_list_models_async;

@@ -1673,6 +1673,21 @@ op_stability_backend_list_models_finish (OpBackend     *backend,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* v2beta takes up to 10,000 characters and reads (word:weight); v1's text_prompts
+ * take 2,000 each, weighted per prompt rather than per word. */
+static void
+op_stability_backend_get_prompt_limit (OpBackend     *backend,
+                                       const char    *model,
+                                       OpPromptLimit *limit)
+{
+  OpStabilityBackend *self = OP_STABILITY_BACKEND (backend);
+
+  if (self->endpoint == ENDPOINT_V1_MASKING)
+    *limit = (OpPromptLimit) { OP_PROMPT_UNIT_CHARS, 2000, FALSE };
+  else
+    *limit = (OpPromptLimit) { OP_PROMPT_UNIT_CHARS, 10000, TRUE };
+}
+
 static void
 op_stability_backend_iface_init (OpBackendInterface *iface)
 {
@@ -1682,6 +1697,7 @@ op_stability_backend_iface_init (OpBackendInterface *iface)
   iface->get_parameters = op_stability_backend_get_parameters;
   iface->explain_parameter = op_stability_backend_explain_parameter;
   iface->get_size_rule = op_stability_backend_get_size_rule;
+  iface->get_prompt_limit = op_stability_backend_get_prompt_limit;
   iface->generate_async = op_stability_backend_generate_async;
   iface->generate_finish = op_stability_backend_generate_finish;
   iface->list_models_async = op_stability_backend_list_models_async;

@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 
 #include "op-parameter-sidebar.h"
+#include "op-prompt-text.h"
 
 #define PULSE_INTERVAL_MS 100
 
@@ -27,6 +28,7 @@ struct _OpParameterSidebar
   AdwPreferencesGroup *prompt_group;
   GtkTextBuffer *prompt_buffer;
   GtkLabel *prompt_hint;
+  GtkLabel *prompt_length;    /* made in code */
   AdwPreferencesGroup *negative_group;
   GtkTextBuffer *negative_buffer;
   GtkLabel *negative_hint;
@@ -143,9 +145,12 @@ static const char * const context_ids[] = { "whole", "masked" };
 
 /* Helpers */
 
+static void update_prompt_length (OpParameterSidebar *self);
+
 static void
 emit_params_changed (OpParameterSidebar *self)
 {
+  update_prompt_length (self);
   if (self->changes_blocked == 0)
     g_signal_emit (self, signals[PARAMS_CHANGED], 0);
 }
@@ -204,6 +209,93 @@ update_hint (GtkTextBuffer *buffer,
              GtkLabel      *hint)
 {
   gtk_widget_set_visible (GTK_WIDGET (hint), gtk_text_buffer_get_char_count (buffer) == 0);
+}
+
+/* The prompt against the backend's limit ("12 / 75 tokens", "840 / 1,000 characters"),
+ * marked when over, and the (phrase:1.2) groups coloured for backends that read them:
+ * stronger, weaker, and a bracket left open or stray. */
+static void
+update_prompt_length (OpParameterSidebar *self)
+{
+  g_autofree char *model = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GArray) spans = NULL;
+  GtkTextIter start, end;
+  OpPromptLimit limit = { OP_PROMPT_UNIT_NONE, 0, FALSE };
+  guint used = 0;
+
+  if (self->prompt_length == NULL)
+    return;
+
+  gtk_text_buffer_get_bounds (self->prompt_buffer, &start, &end);
+  gtk_text_buffer_remove_all_tags (self->prompt_buffer, &start, &end);
+
+  if (self->backend != NULL)
+    {
+      model = selected_model (self);
+      op_backend_get_prompt_limit (self->backend, model, &limit);
+    }
+  text = gtk_text_buffer_get_text (self->prompt_buffer, &start, &end, FALSE);
+
+  if (limit.unit == OP_PROMPT_UNIT_NONE)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->prompt_length), FALSE);
+      return;
+    }
+
+  if (limit.unit == OP_PROMPT_UNIT_TOKENS)
+    {
+      g_autofree char *label = NULL;
+
+      used = op_prompt_count_tokens (text);
+      /* a second chunk is allowed, so over is a caution, not an error */
+      label = g_strdup_printf (_("%u / %u tokens (approximate)"), used, limit.max);
+      gtk_label_set_text (self->prompt_length, label);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->prompt_length),
+                                   used > limit.max
+                                   ? _("CLIP reads 75 tokens at a time: the rest goes in another "
+                                       "chunk, and words at the cut weigh less")
+                                   : _("CLIP reads 75 tokens at a time"));
+    }
+  else
+    {
+      g_autofree char *label = NULL;
+
+      used = op_prompt_count_chars (text);
+      label = g_strdup_printf (_("%u / %u characters"), used, limit.max);
+      gtk_label_set_text (self->prompt_length, label);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->prompt_length),
+                                   used > limit.max ? _("The backend refuses a longer prompt") : NULL);
+    }
+
+  if (used > limit.max)
+    gtk_widget_add_css_class (GTK_WIDGET (self->prompt_length),
+                              limit.unit == OP_PROMPT_UNIT_CHARS ? "error" : "warning");
+  else
+    {
+      gtk_widget_remove_css_class (GTK_WIDGET (self->prompt_length), "error");
+      gtk_widget_remove_css_class (GTK_WIDGET (self->prompt_length), "warning");
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->prompt_length), TRUE);
+
+  if (!limit.weights)
+    return;
+
+  spans = op_prompt_parse_weights (text);
+  for (guint i = 0; i < spans->len; i++)
+    {
+      OpPromptSpan *span = &g_array_index (spans, OpPromptSpan, i);
+      const char *tag = span->kind == OP_PROMPT_SPAN_STRONGER ? "op-weight-stronger"
+                      : span->kind == OP_PROMPT_SPAN_WEAKER ? "op-weight-weaker"
+                      : "op-weight-error";
+      GtkTextIter a, b;
+
+      gtk_text_buffer_get_iter_at_offset (self->prompt_buffer, &a,
+                                          g_utf8_pointer_to_offset (text, text + span->start));
+      gtk_text_buffer_get_iter_at_offset (self->prompt_buffer, &b,
+                                          g_utf8_pointer_to_offset (text, text + span->end));
+      gtk_text_buffer_apply_tag_by_name (self->prompt_buffer, tag, &a, &b);
+    }
 }
 
 static void
@@ -809,8 +901,22 @@ op_parameter_sidebar_init (OpParameterSidebar *self)
                               backend != NULL ? op_backend_get_name (backend) : ids[i]);
     }
 
+  gtk_text_buffer_create_tag (self->prompt_buffer, "op-weight-stronger",
+                              "weight", PANGO_WEIGHT_BOLD, "foreground", "#1c71d8", NULL);
+  gtk_text_buffer_create_tag (self->prompt_buffer, "op-weight-weaker",
+                              "style", PANGO_STYLE_ITALIC, "foreground", "#77767b", NULL);
+  gtk_text_buffer_create_tag (self->prompt_buffer, "op-weight-error",
+                              "underline", PANGO_UNDERLINE_ERROR, NULL);
+  self->prompt_length = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_xalign (self->prompt_length, 1);
+  gtk_widget_add_css_class (GTK_WIDGET (self->prompt_length), "caption");
+  gtk_widget_add_css_class (GTK_WIDGET (self->prompt_length), "numeric");
+  gtk_widget_set_margin_top (GTK_WIDGET (self->prompt_length), 4);
+  adw_preferences_group_add (self->prompt_group, GTK_WIDGET (self->prompt_length));
+
   update_seed_row (self);
   update_padding_row (self);
+  update_prompt_length (self);
 }
 
 /* Public API */
@@ -1031,4 +1137,15 @@ op_parameter_sidebar_add_below_prompt (OpParameterSidebar *self,
 
   parent = gtk_widget_get_parent (GTK_WIDGET (self->prompt_group));
   gtk_box_insert_child_after (GTK_BOX (parent), widget, GTK_WIDGET (self->prompt_group));
+}
+
+const char *
+op_parameter_sidebar_get_prompt_length (OpParameterSidebar *self)
+{
+  g_return_val_if_fail (OP_IS_PARAMETER_SIDEBAR (self), NULL);
+
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->prompt_length)))
+    return NULL;
+
+  return gtk_label_get_text (self->prompt_length);
 }

@@ -32,6 +32,8 @@ const char *op_parameter_sidebar_get_prompt   (OpParameterSidebar *self);
 void        op_parameter_sidebar_insert_phrase (OpParameterSidebar *self,
                                                const char         *phrase,
                                                gboolean            negative);
+/* What the length indicator under the prompt says, NULL when the backend has no limit. */
+const char *op_parameter_sidebar_get_prompt_length (OpParameterSidebar *self);
 /* Packs @widget (the suggestion panel) below the prompt. */
 void        op_parameter_sidebar_add_below_prompt (OpParameterSidebar *self,
                                                GtkWidget          *widget);
