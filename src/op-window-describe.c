@@ -112,8 +112,30 @@ on_describe_requested_cb (OpWindow *self)
 }
 
 void
+_op_window_remember_prompt (OpWindow   *self,
+                            const char *prompt)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (prompt == NULL || *prompt == '\0')
+    return;
+
+  op_prompt_history_add (self->history, prompt, g_get_real_time ());
+  /* a small file; losing it loses no picture, so a failure is only logged */
+  if (!op_prompt_history_save (self->history, &error))
+    g_message ("%s", error->message);
+}
+
+void
 _op_window_describe_init (OpWindow *self)
 {
+  g_autoptr(GError) error = NULL;
+
+  self->history = op_prompt_history_new (NULL);
+  if (!op_prompt_history_load (self->history, &error))
+    g_message ("%s", error->message);
+  op_parameter_sidebar_set_history (self->sidebar, self->history);
+
   self->suggestions = OP_PROMPT_SUGGESTIONS (op_prompt_suggestions_new ());
   op_parameter_sidebar_add_below_prompt (self->sidebar, GTK_WIDGET (self->suggestions));
 
@@ -142,4 +164,5 @@ void
 _op_window_describe_dispose (OpWindow *self)
 {
   g_clear_handle_id (&self->suggestions_source, g_source_remove);
+  g_clear_object (&self->history);
 }

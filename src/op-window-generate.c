@@ -211,6 +211,8 @@ generate_action (GSimpleAction *action,
       return;
     }
 
+  if (op_backend_get_parameters (backend) & OP_PARAM_PROMPT)
+    _op_window_remember_prompt (self, params->prompt);
   submit_configured (self, backend, request, op_document_get_current (self->document));
 }
 

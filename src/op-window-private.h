@@ -52,6 +52,7 @@ struct _OpWindow
   GCancellable *cancellable;
   GtkFileChooserNative *chooser;
   OpWorker *worker;
+  OpPromptHistory *history;
   OpRequest *last_request;       /* for "Retry" */
   OpBackend *last_backend;
   OpVersion *last_parent;
@@ -71,6 +72,9 @@ void _op_window_update_version_actions (OpWindow *self);
 /* op-window-describe.c: the prompt suggestion panel */
 void _op_window_describe_init     (OpWindow *self);
 void _op_window_describe_dispose  (OpWindow *self);
+/* Records a prompt the user generated with in the history, and saves it. */
+void _op_window_remember_prompt   (OpWindow   *self,
+                                   const char *prompt);
 void _op_window_queue_preview     (OpWindow *self);
 
 void _op_window_set_action_enabled (OpWindow   *self,

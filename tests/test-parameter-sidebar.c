@@ -7,6 +7,9 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+#include <string.h>
+
 #include <adwaita.h>
 
 #include "op-parameter-sidebar.h"
@@ -488,6 +491,16 @@ has_tag_at (GtkTextBuffer *buffer,
   return gtk_text_iter_has_tag (&iter, tag);
 }
 
+/* No service runs here: a backend's model list fails, and says so in a warning. */
+static gboolean
+no_service_is_not_fatal_cb (const char     *log_domain,
+                            GLogLevelFlags  log_level,
+                            const char     *message,
+                            gpointer        user_data)
+{
+  return strstr (message, "Could not list the models") == NULL;
+}
+
 /* The prompt's length against the backend's limit, and its weights coloured where the
  * backend reads them. */
 static void
@@ -498,6 +511,8 @@ test_prompt_length (Fixture       *f,
                                                                           OP_TYPE_PARAMETER_SIDEBAR,
                                                                           "prompt_buffer"));
   g_autofree char *long_prompt = g_strnfill (1200, 'a');
+
+  g_test_log_set_fatal_handler (no_service_is_not_fatal_cb, NULL);
 
   /* the local fill reads no prompt */
   g_assert_null (op_parameter_sidebar_get_prompt_length (f->sidebar));
@@ -520,6 +535,66 @@ test_prompt_length (Fixture       *f,
   g_settings_set_string (f->settings, "backend", "stability");
   op_parameter_sidebar_set_prompt (f->sidebar, long_prompt);
   g_assert_cmpstr (op_parameter_sidebar_get_prompt_length (f->sidebar), ==, "1200 / 10000 characters");
+
+  /* back to the local fill, so no list is left to fail after the test */
+  g_settings_set_string (f->settings, "backend", "local");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static gboolean
+press_alt (Fixture *f,
+           guint    keyval)
+{
+  GtkWidget *view = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (f->sidebar),
+                                                               OP_TYPE_PARAMETER_SIDEBAR,
+                                                               "prompt_view"));
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (view);
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+      /* the sidebar's own, not the text view's */
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller) &&
+          g_signal_handler_find (controller, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, f->sidebar) != 0)
+        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, GDK_ALT_MASK, &handled);
+    }
+
+  return handled;
+}
+
+/* Alt+Up and Alt+Down walk through the prompts generated with, newest first, and come
+ * back to what was typed. */
+static void
+test_prompt_history_keys (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("overpaint-sidebar-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "history.json", NULL);
+  g_autoptr(OpPromptHistory) history = op_prompt_history_new (path);
+
+  op_prompt_history_add (history, "an old barn", 1);
+  op_prompt_history_add (history, "a red fox", 2);
+  op_parameter_sidebar_set_history (f->sidebar, history);
+
+  op_parameter_sidebar_set_prompt (f->sidebar, "my draft");
+  g_assert_true (press_alt (f, GDK_KEY_Up));
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt (f->sidebar), ==, "a red fox");
+  g_assert_true (press_alt (f, GDK_KEY_Up));
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt (f->sidebar), ==, "an old barn");
+  /* the oldest: nothing further */
+  g_assert_true (press_alt (f, GDK_KEY_Up));
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt (f->sidebar), ==, "an old barn");
+  g_assert_true (press_alt (f, GDK_KEY_Down));
+  g_assert_true (press_alt (f, GDK_KEY_Down));
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt (f->sidebar), ==, "my draft");
+
+  /* a key without Alt is the text view's */
+  g_assert_false (press_alt (f, GDK_KEY_a));
+  g_remove (path);
+  g_rmdir (dir);
 }
 
 int
@@ -543,6 +618,7 @@ main (int   argc,
   ADD ("clamp", test_clamp);
   ADD ("progress", test_progress);
   ADD ("prompt-length", test_prompt_length);
+  ADD ("prompt-history-keys", test_prompt_history_keys);
 
 #undef ADD
 

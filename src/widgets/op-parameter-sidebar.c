@@ -29,6 +29,12 @@ struct _OpParameterSidebar
   GtkTextBuffer *prompt_buffer;
   GtkLabel *prompt_hint;
   GtkLabel *prompt_length;    /* made in code */
+  GtkTextView *prompt_view;
+  OpPromptHistory *history;   /* Alt+Up/Down walks it; nullable */
+  GStrv history_items;        /* newest first, while walking */
+  int history_index;          /* -1: the user's own text */
+  char *history_draft;        /* what the user had typed before walking */
+  gboolean walking_history;
   AdwPreferencesGroup *negative_group;
   GtkTextBuffer *negative_buffer;
   GtkLabel *negative_hint;
@@ -296,6 +302,65 @@ update_prompt_length (OpParameterSidebar *self)
                                           g_utf8_pointer_to_offset (text, text + span->end));
       gtk_text_buffer_apply_tag_by_name (self->prompt_buffer, tag, &a, &b);
     }
+}
+
+/* Alt+Up: the previous prompt of the history (newest first); Alt+Down back towards what
+ * the user had typed, which comes back as it was. */
+static void
+walk_history (OpParameterSidebar *self,
+              int                 step)
+{
+  int n, index;
+  const char *text;
+
+  if (self->history == NULL)
+    return;
+
+  if (self->history_items == NULL)
+    {
+      self->history_items = op_prompt_history_list_recent (self->history, OP_PROMPT_HISTORY_MAX);
+      g_free (self->history_draft);
+      self->history_draft = g_strdup (self->prompt);
+      self->history_index = -1;
+    }
+
+  n = (int) g_strv_length (self->history_items);
+  index = CLAMP (self->history_index + step, -1, n - 1);
+  /* the newest entry is usually the prompt itself: skip it */
+  if (step > 0 && index >= 0 && index < n - 1 && g_strcmp0 (self->history_items[index], self->history_draft) == 0 &&
+      self->history_index == -1)
+    index++;
+  if (index == self->history_index)
+    {
+      gtk_widget_error_bell (GTK_WIDGET (self->prompt_view));
+      return;
+    }
+
+  self->history_index = index;
+  text = index < 0 ? self->history_draft : self->history_items[index];
+  self->walking_history = TRUE;
+  gtk_text_buffer_set_text (self->prompt_buffer, text != NULL ? text : "", -1);
+  self->walking_history = FALSE;
+}
+
+static gboolean
+on_prompt_key_pressed_cb (GtkEventControllerKey *controller,
+                          guint                  keyval,
+                          guint                  keycode,
+                          GdkModifierType        state,
+                          OpParameterSidebar    *self)
+{
+  if ((state & GDK_ALT_MASK) == 0)
+    return FALSE;
+
+  if (keyval == GDK_KEY_Up || keyval == GDK_KEY_KP_Up)
+    walk_history (self, +1);
+  else if (keyval == GDK_KEY_Down || keyval == GDK_KEY_KP_Down)
+    walk_history (self, -1);
+  else
+    return FALSE;
+
+  return TRUE;
 }
 
 static void
@@ -650,6 +715,13 @@ static void
 on_prompt_buffer_changed_cb (GtkTextBuffer      *buffer,
                              OpParameterSidebar *self)
 {
+  /* typing ends a walk through the history */
+  if (!self->walking_history)
+    {
+      self->history_index = -1;
+      g_clear_pointer (&self->history_items, g_strfreev);
+    }
+
   g_free (self->prompt);
   self->prompt = buffer_dup_text (buffer);
   update_hint (buffer, self->prompt_hint);
@@ -720,8 +792,11 @@ op_parameter_sidebar_dispose (GObject *object)
     }
 
   gtk_widget_dispose_template (GTK_WIDGET (self), OP_TYPE_PARAMETER_SIDEBAR);
+  /* a child of the template's prompt group, gone with it */
+  self->prompt_length = NULL;
 
   g_clear_object (&self->backend);
+  g_clear_object (&self->history);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (op_parameter_sidebar_parent_class)->dispose (object);
@@ -733,6 +808,8 @@ op_parameter_sidebar_finalize (GObject *object)
   OpParameterSidebar *self = OP_PARAMETER_SIDEBAR (object);
 
   g_free (self->prompt);
+  g_free (self->history_draft);
+  g_strfreev (self->history_items);
 
   G_OBJECT_CLASS (op_parameter_sidebar_parent_class)->finalize (object);
 }
@@ -848,6 +925,7 @@ op_parameter_sidebar_class_init (OpParameterSidebarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, backend_list);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, prompt_group);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, prompt_buffer);
+  gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, prompt_view);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, prompt_hint);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, negative_group);
   gtk_widget_class_bind_template_child (widget_class, OpParameterSidebar, negative_buffer);
@@ -888,6 +966,7 @@ static void
 op_parameter_sidebar_init (OpParameterSidebar *self)
 {
   const char * const *ids = op_backend_list_ids ();
+  GtkEventController *controller;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -907,6 +986,11 @@ op_parameter_sidebar_init (OpParameterSidebar *self)
                               "style", PANGO_STYLE_ITALIC, "foreground", "#77767b", NULL);
   gtk_text_buffer_create_tag (self->prompt_buffer, "op-weight-error",
                               "underline", PANGO_UNDERLINE_ERROR, NULL);
+  self->history_index = -1;
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect (controller, "key-pressed", G_CALLBACK (on_prompt_key_pressed_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self->prompt_view), controller);
+
   self->prompt_length = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (self->prompt_length, 1);
   gtk_widget_add_css_class (GTK_WIDGET (self->prompt_length), "caption");
@@ -1148,4 +1232,19 @@ op_parameter_sidebar_get_prompt_length (OpParameterSidebar *self)
     return NULL;
 
   return gtk_label_get_text (self->prompt_length);
+}
+
+void
+op_parameter_sidebar_set_history (OpParameterSidebar *self,
+                                  OpPromptHistory    *history)
+{
+  g_return_if_fail (OP_IS_PARAMETER_SIDEBAR (self));
+  g_return_if_fail (history == NULL || OP_IS_PROMPT_HISTORY (history));
+
+  g_set_object (&self->history, history);
+  g_clear_pointer (&self->history_items, g_strfreev);
+  self->history_index = -1;
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->prompt_view),
+                               history != NULL ? _("Alt+Up and Alt+Down go through the prompts "
+                                                   "you generated with") : NULL);
 }

@@ -10,6 +10,7 @@
 #include <adwaita.h>
 
 #include "op-backend.h"
+#include "op-prompt-history.h"
 #include "op-request.h"
 
 G_BEGIN_DECLS
@@ -34,6 +35,9 @@ void        op_parameter_sidebar_insert_phrase (OpParameterSidebar *self,
                                                gboolean            negative);
 /* What the length indicator under the prompt says, NULL when the backend has no limit. */
 const char *op_parameter_sidebar_get_prompt_length (OpParameterSidebar *self);
+/* The prompts Alt+Up/Down walk through. */
+void        op_parameter_sidebar_set_history  (OpParameterSidebar *self,
+                                               OpPromptHistory    *history);
 /* Packs @widget (the suggestion panel) below the prompt. */
 void        op_parameter_sidebar_add_below_prompt (OpParameterSidebar *self,
                                                GtkWidget          *widget);
