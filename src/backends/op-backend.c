@@ -14,6 +14,7 @@
 #include "op-automatic1111-backend.h"
 #include "op-backend.h"
 #include "op-local-backend.h"
+#include "op-ollama-backend.h"
 #include "op-openai-backend.h"
 #include "op-stability-backend.h"
 
@@ -417,6 +418,9 @@ op_backend_new_for_id (const char  *id,
     return op_automatic1111_backend_new ();
   if (g_str_equal (id, "stability"))
     return op_stability_backend_new ();
+  /* a describer only, so not in the list the sidebar offers */
+  if (g_str_equal (id, "ollama"))
+    return op_ollama_backend_new ();
 
   /* Settings written by a newer build can name a backend this one lacks; the list
    * tells the user what to pick instead. */
