@@ -95,7 +95,7 @@ secret_found_cb (GObject      *object,
 static void
 on_describe_requested_cb (OpWindow *self)
 {
-  OpBackend *backend = op_parameter_sidebar_get_backend (self->sidebar);
+  OpBackend *backend = op_prompt_suggestions_get_describer (self->suggestions);
   PendingDescribe *pending;
 
   if (backend == NULL)

@@ -13,6 +13,7 @@
 #include "op-backend-preferences.h"
 #include "op-keyring.h"
 #include "op-mock-a1111.h"
+#include "op-mock-ollama.h"
 #include "op-mock-openai.h"
 #include "op-mock-stability.h"
 #include "op-test-cli.h"
@@ -963,6 +964,53 @@ test_describe (Fixture       *f,
   save_screenshot (f, "describe-automatic1111.png");
 }
 
+static void
+collect (GtkWidget *widget,
+         GType      type,
+         GPtrArray *out)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    g_ptr_array_add (out, widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect (child, type, out);
+}
+
+/* Describing with a local Ollama instead: chosen in the panel, its address from the
+ * settings, llava's caption as chips. */
+static void
+test_describe_ollama (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(OpMockOllama) ollama = op_mock_ollama_new ();
+  g_autoptr(GSettings) settings = g_settings_new_with_path (OP_BACKEND_SETTINGS_SCHEMA,
+                                                             OP_BACKEND_SETTINGS_PATH "ollama/");
+  g_autoptr(GPtrArray) dropdowns = g_ptr_array_new ();
+  g_auto(GStrv) phrases = NULL;
+  OpRect rect = { 200, 120, 160, 140 };
+
+  g_settings_set_string (settings, "url", op_mock_ollama_get_url (ollama));
+  collect (GTK_WIDGET (f->window->suggestions), GTK_TYPE_DROP_DOWN, dropdowns);
+  g_assert_cmpuint (dropdowns->len, ==, 2);
+  gtk_drop_down_set_selected (dropdowns->pdata[1], 2);
+  g_assert_cmpstr (op_backend_get_id (op_prompt_suggestions_get_describer (f->window->suggestions)), ==,
+                   "ollama");
+
+  op_document_fill_rect (f->document, &rect, OP_MASK_MODE_ADD);
+  g_signal_emit_by_name (f->window->suggestions, "describe-requested");
+  wait_until (has_caption, f);
+  g_assert_cmpstr (op_prompt_suggestions_get_status (f->window->suggestions), ==, "");
+  phrases = op_prompt_suggestions_dup_caption_phrases (f->window->suggestions);
+  g_assert_cmpstr (phrases[0], ==, "A cup of coffee on a saucer");
+  g_assert_cmpuint (ollama->n_generate, ==, 1);
+  g_assert_cmpstr (ollama->model, ==, "llava");
+  /* the web UI was not asked */
+  g_assert_cmpuint (op_mock_a1111_get_count (f->service.a1111, &f->service.a1111->n_interrogate), ==, 0);
+
+  save_screenshot (f, "describe-ollama.png");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1012,6 +1060,8 @@ main (int   argc,
 
   g_test_add ("/window-remote/automatic1111/describe", Fixture, &backends[0], fixture_set_up,
               test_describe, fixture_tear_down);
+  g_test_add ("/window-remote/ollama/describe", Fixture, &backends[0], fixture_set_up,
+              test_describe_ollama, fixture_tear_down);
   g_test_add_func ("/window-remote/stability/test-connection", test_connection);
 
   status = g_test_run ();

@@ -21,6 +21,7 @@ struct _OpPromptSuggestions
   GtkBox        parent_instance;
 
   GtkDropDown  *region_dropdown;
+  GtkDropDown  *describer_dropdown;
   GtkButton    *describe_button;
   GtkButton    *cancel_button;
   GtkSpinner   *spinner;
@@ -33,7 +34,8 @@ struct _OpPromptSuggestions
   OpImage      *picture;
   OpMask       *mask;
   OpMargins     margins;
-  OpBackend    *backend;
+  OpBackend    *backend;       /* the sidebar's */
+  OpBackend    *ollama;        /* made when first chosen */
   char         *prompt;
 
   GCancellable *cancellable;   /* the running description */
@@ -49,7 +51,10 @@ G_DEFINE_FINAL_TYPE (OpPromptSuggestions, op_prompt_suggestions, GTK_TYPE_BOX)
 enum { INSERT_PHRASE, USE_ALL, DESCRIBE_REQUESTED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-/* The dropdown's order */
+/* The describer dropdown's order */
+enum { DESCRIBER_CLIP, DESCRIBER_DEEPDANBOORU, DESCRIBER_OLLAMA };
+
+/* The region dropdown's order */
 static const OpDescribeRegion regions[] = { OP_DESCRIBE_CONTEXT, OP_DESCRIBE_WHOLE, OP_DESCRIBE_EDGES };
 
 static void
@@ -241,12 +246,36 @@ show_caption (OpPromptSuggestions *self)
   gtk_widget_set_visible (GTK_WIDGET (self->use_all_button), TRUE);
 }
 
+/* The web UI's interrogators on the sidebar's backend, or Ollama's vision model. */
+OpBackend *
+op_prompt_suggestions_get_describer (OpPromptSuggestions *self)
+{
+  guint chosen;
+
+  g_return_val_if_fail (OP_IS_PROMPT_SUGGESTIONS (self), NULL);
+
+  chosen = gtk_drop_down_get_selected (self->describer_dropdown);
+  if (chosen == DESCRIBER_OLLAMA)
+    {
+      if (self->ollama == NULL)
+        self->ollama = op_backend_new_for_id ("ollama", NULL);
+      return self->ollama;
+    }
+
+  if (self->backend != NULL &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (self->backend), "describe-model") != NULL)
+    g_object_set (self->backend, "describe-model", chosen == DESCRIBER_DEEPDANBOORU ? "deepdanbooru" : "clip",
+                  NULL);
+  return self->backend;
+}
+
 static void
 update_describe_button (OpPromptSuggestions *self)
 {
   gboolean running = self->cancellable != NULL;
-  gboolean can = self->backend != NULL &&
-                 (op_backend_get_capabilities (self->backend) & OP_BACKEND_CAP_DESCRIBE) != 0;
+  OpBackend *describer = op_prompt_suggestions_get_describer (self);
+  gboolean can = describer != NULL &&
+                 (op_backend_get_capabilities (describer) & OP_BACKEND_CAP_DESCRIBE) != 0;
 
   gtk_widget_set_sensitive (GTK_WIDGET (self->describe_button), can && self->picture != NULL && !running);
   gtk_widget_set_visible (GTK_WIDGET (self->cancel_button), running);
@@ -256,7 +285,8 @@ update_describe_button (OpPromptSuggestions *self)
   if (!can)
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->describe_button),
                                  _("The chosen backend cannot describe pictures; choose "
-                                   "AUTOMATIC1111 / Forge. The phrases below work offline."));
+                                   "AUTOMATIC1111 / Forge, or Ollama as the describer. The "
+                                   "phrases below work offline."));
   else
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->describe_button),
                                  _("Ask the backend to describe the region as a prompt"));
@@ -322,7 +352,7 @@ describe_next (OpPromptSuggestions *self)
   part = self->parts->pdata[self->next_part++];
   status = g_strdup_printf (_("Describing %s (%u of %u)…"), part->name, self->next_part, self->parts->len);
   set_status (self, status, FALSE);
-  op_backend_describe_async (self->backend, part->image, self->cancellable, describe_cb,
+  op_backend_describe_async (op_prompt_suggestions_get_describer (self), part->image, self->cancellable, describe_cb,
                              g_object_ref (self));
 }
 
@@ -385,11 +415,12 @@ op_prompt_suggestions_describe (OpPromptSuggestions *self)
 {
   g_autoptr(GTask) task = NULL;
   PrepareData *data;
+  OpBackend *describer = op_prompt_suggestions_get_describer (self);
 
   g_return_val_if_fail (OP_IS_PROMPT_SUGGESTIONS (self), FALSE);
 
-  if (self->cancellable != NULL || self->picture == NULL || self->backend == NULL ||
-      !(op_backend_get_capabilities (self->backend) & OP_BACKEND_CAP_DESCRIBE))
+  if (self->cancellable != NULL || self->picture == NULL || describer == NULL ||
+      !(op_backend_get_capabilities (describer) & OP_BACKEND_CAP_DESCRIBE))
     return FALSE;
 
   self->cancellable = g_cancellable_new ();
@@ -444,6 +475,14 @@ on_use_all_clicked_cb (GtkButton           *button,
 }
 
 static void
+on_describer_changed_cb (GObject             *object,
+                         GParamSpec          *pspec,
+                         OpPromptSuggestions *self)
+{
+  update_describe_button (self);
+}
+
+static void
 on_region_changed_cb (GObject             *object,
                       GParamSpec          *pspec,
                       OpPromptSuggestions *self)
@@ -463,6 +502,7 @@ op_prompt_suggestions_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->parts, g_ptr_array_unref);
   g_clear_object (&self->backend);
+  g_clear_object (&self->ollama);
   g_clear_pointer (&self->picture, op_image_unref);
   g_clear_pointer (&self->mask, op_mask_unref);
 
@@ -502,6 +542,7 @@ static void
 op_prompt_suggestions_init (OpPromptSuggestions *self)
 {
   const char *region_labels[] = { _("Around the mask"), _("Whole picture"), _("Extended edges"), NULL };
+  const char *describer_labels[] = { _("Web UI: CLIP"), _("Web UI: DeepDanbooru"), _("Ollama: llava"), NULL };
   GtkWidget *row, *title;
 
   self->caption = g_string_new (NULL);
@@ -524,6 +565,13 @@ op_prompt_suggestions_init (OpPromptSuggestions *self)
   gtk_widget_set_hexpand (GTK_WIDGET (self->region_dropdown), TRUE);
   g_signal_connect (self->region_dropdown, "notify::selected", G_CALLBACK (on_region_changed_cb), self);
   gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->region_dropdown));
+  self->describer_dropdown = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (describer_labels));
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->describer_dropdown),
+                               _("Who describes: the AUTOMATIC1111 / Forge web UI chosen above, "
+                                 "with CLIP (sentences) or DeepDanbooru (tags), or a local "
+                                 "Ollama vision model"));
+  g_signal_connect (self->describer_dropdown, "notify::selected", G_CALLBACK (on_describer_changed_cb), self);
+  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->describer_dropdown));
   self->spinner = GTK_SPINNER (gtk_spinner_new ());
   gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->spinner));
   self->describe_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("_Describe")));

@@ -37,6 +37,8 @@ void       op_prompt_suggestions_set_prompt   (OpPromptSuggestions *self,
                                                const char          *prompt);
 /* Starts describing, as the button does; FALSE when it cannot (no picture, a backend
  * that cannot describe, already running). */
+/* The backend Describe uses: the sidebar's (with the chosen interrogator) or Ollama. */
+OpBackend *op_prompt_suggestions_get_describer (OpPromptSuggestions *self);
 gboolean   op_prompt_suggestions_describe     (OpPromptSuggestions *self);
 gboolean   op_prompt_suggestions_is_describing (OpPromptSuggestions *self);
 /* The caption's phrases shown as chips (NULL when none). */
