@@ -851,6 +851,119 @@ edits_cb (SoupServer        *server,
   answer (mock, msg, edit, failure);
 }
 
+/* POST /v1/chat/completions with a picture: {"model", "messages": [{"role", "content":
+ * [{"type": "text"}, {"type": "image_url", "image_url": {"url": data URL}}]}]}.  Models
+ * that cannot see are refused the way OpenAI refuses them. */
+static void
+chat_cb (SoupServer        *server,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           user_data)
+{
+  static const char * const vision[] = { "gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", NULL };
+  OpMockOpenai *mock = user_data;
+  g_autoptr(GBytes) bytes = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(OpImage) image = NULL;
+  g_autofree char *answer = NULL;
+  JsonObject *body;
+  JsonArray *messages;
+  const char *model;
+
+  if (!g_str_equal (soup_server_message_get_method (msg), "POST"))
+    {
+      send_error (msg, 405, "Method not allowed.", "invalid_request_error", NULL, NULL);
+      return;
+    }
+  if (!check_auth (mock, msg, OP_MOCK_OPENAI_FAIL_NONE))
+    return;
+
+  root = json_from_string (g_bytes_get_data (bytes, NULL), NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      send_error (msg, 400, "We could not parse the JSON body of your request.", "invalid_request_error",
+                  NULL, NULL);
+      return;
+    }
+  body = json_node_get_object (root);
+  model = json_object_get_string_member_with_default (body, "model", NULL);
+  if (model == NULL || !json_object_has_member (body, "messages"))
+    {
+      send_error (msg, 400, "Missing required parameter: 'model'.", "invalid_request_error", "model", NULL);
+      return;
+    }
+  if (!g_strv_contains (vision, model))
+    {
+      g_autofree char *message = g_strdup_printf ("The model `%s` does not exist or you do not have access to it.", model);
+
+      send_error (msg, 404, message, "invalid_request_error", NULL, "model_not_found");
+      return;
+    }
+
+  messages = json_object_get_array_member (body, "messages");
+  for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
+    {
+      JsonObject *message = json_array_get_object_element (messages, i);
+      JsonArray *content = message != NULL && json_object_has_member (message, "content") &&
+                           JSON_NODE_HOLDS_ARRAY (json_object_get_member (message, "content"))
+                           ? json_object_get_array_member (message, "content") : NULL;
+
+      for (guint j = 0; content != NULL && j < json_array_get_length (content); j++)
+        {
+          JsonObject *part = json_array_get_object_element (content, j);
+          JsonObject *image_url;
+          const char *url, *comma;
+          g_autofree guchar *data = NULL;
+          g_autoptr(GBytes) png = NULL;
+          gsize length = 0;
+
+          if (part == NULL || g_strcmp0 (json_object_get_string_member_with_default (part, "type", ""), "image_url") != 0)
+            continue;
+          image_url = json_object_get_object_member (part, "image_url");
+          url = image_url != NULL ? json_object_get_string_member_with_default (image_url, "url", "") : "";
+          comma = strchr (url, ',');
+          if (!g_str_has_prefix (url, "data:image/") || comma == NULL)
+            {
+              send_error (msg, 400, "Invalid image URL: expected a data URL or an https URL.",
+                          "invalid_request_error", "messages", "invalid_image_url");
+              return;
+            }
+          data = g_base64_decode (comma + 1, &length);
+          png = g_bytes_new_take (g_steal_pointer (&data), length);
+          g_clear_pointer (&image, op_image_unref);
+          image = op_image_new_from_bytes (png, NULL);
+          if (image == NULL)
+            {
+              send_error (msg, 400, "You uploaded an unsupported image. Please make sure your image is valid.",
+                          "invalid_request_error", NULL, "invalid_image_format");
+              return;
+            }
+        }
+    }
+  if (image == NULL)
+    {
+      send_error (msg, 400, "mock: no picture was sent to describe", "invalid_request_error", NULL, NULL);
+      return;
+    }
+
+  g_mutex_lock (&mock->lock);
+  mock->n_chats++;
+  g_free (mock->chat_model);
+  mock->chat_model = g_strdup (model);
+  g_clear_pointer (&mock->chat_image, op_image_unref);
+  mock->chat_image = g_steal_pointer (&image);
+  g_mutex_unlock (&mock->lock);
+
+  answer = g_strdup_printf ("{\"id\":\"chatcmpl-mock\",\"object\":\"chat.completion\",\"created\":1764752400,"
+                            "\"model\":\"%s\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                            "\"content\":\"%s\",\"refusal\":null},\"finish_reason\":\"stop\"}],"
+                            "\"usage\":{\"prompt_tokens\":300,\"completion_tokens\":20,\"total_tokens\":320}}",
+                            model, OP_MOCK_OPENAI_CAPTION);
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, answer, strlen (answer));
+}
+
 OpMockOpenai *
 op_mock_openai_new (void)
 {
@@ -861,6 +974,7 @@ op_mock_openai_new (void)
   mock->held = g_ptr_array_new_with_free_func (g_object_unref);
   mock->server = op_mock_server_new ();
   op_mock_server_add_handler (mock->server, "/v1/images/edits", edits_cb, mock);
+  op_mock_server_add_handler (mock->server, "/v1/chat/completions", chat_cb, mock);
 
   return mock;
 }
@@ -877,6 +991,8 @@ op_mock_openai_free (OpMockOpenai *mock)
   g_clear_pointer (&mock->fields, g_hash_table_unref);
   g_clear_pointer (&mock->expected_input, op_image_unref);
   g_clear_pointer (&mock->expected_mask, op_mask_unref);
+  g_free (mock->chat_model);
+  g_clear_pointer (&mock->chat_image, op_image_unref);
   g_free (mock->api_key);
   g_free (mock->violation);
   g_mutex_clear (&mock->lock);

@@ -68,7 +68,13 @@ typedef struct
   gsize                mask_bytes;
   int                  image_color_type;
   GPtrArray           *held;      /* stalled connections (GIOStream) */
+  guint                n_chats;   /* accepted /v1/chat/completions */
+  char                *chat_model;
+  OpImage             *chat_image;
 } OpMockOpenai;
+
+#define OP_MOCK_OPENAI_CAPTION "espresso in a red cup, saucer, wooden table, warm window light"
+
 
 
 OpMockOpenai *op_mock_openai_new                 (void);

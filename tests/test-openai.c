@@ -311,7 +311,7 @@ test_identity (void)
   g_assert_cmpstr (op_backend_get_id (backend), ==, "openai");
   g_assert_cmpstr (op_backend_get_name (backend), ==, "OpenAI Images");
   g_assert_cmpint (op_backend_get_capabilities (backend), ==,
-                   OP_BACKEND_CAP_INPAINT | OP_BACKEND_CAP_MODELS);
+                   OP_BACKEND_CAP_INPAINT | OP_BACKEND_CAP_MODELS | OP_BACKEND_CAP_DESCRIBE);
   g_assert_cmpint (op_backend_get_parameters (backend), ==,
                    OP_PARAM_PROMPT | OP_PARAM_VARIANTS | OP_PARAM_MODEL);
 
@@ -917,6 +917,86 @@ test_cli_unreachable (void)
   op_test_cli_assert_failed (run, "could not reach", url + strlen ("http://"), NULL);
 }
 
+
+static void
+describe_ready_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static char *
+describe (OpBackend  *backend,
+          OpImage    *image,
+          GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  op_backend_describe_async (backend, image, NULL, describe_ready_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return op_backend_describe_finish (backend, result, error);
+}
+
+/* A vision chat model describes the picture, shown as a data URL. */
+static void
+test_describe (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(OpImage) picture = make_picture (320, 200, TRUE);
+  g_autoptr(OpBackend) keyless = op_openai_backend_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *caption = NULL;
+  g_autofree char *none = NULL;
+  g_autofree char *unknown = NULL;
+
+  caption = describe (f->backend, picture, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (caption, ==, OP_MOCK_OPENAI_CAPTION);
+  g_assert_cmpuint (f->mock->n_chats, ==, 1);
+  g_assert_cmpstr (f->mock->chat_model, ==, "gpt-4o-mini");
+  g_assert_true (op_image_equal (f->mock->chat_image, picture));
+
+  /* no key: said before anything is sent */
+  none = describe (keyless, picture, &error);
+  g_assert_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_AUTH);
+  g_assert_null (none);
+  g_clear_error (&error);
+
+  /* a model that cannot see, or does not exist: OpenAI's words */
+  g_object_set (f->backend, "describe-model", "gpt-3.5-turbo-instruct", NULL);
+  unknown = describe (f->backend, picture, &error);
+  g_assert_null (unknown);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "gpt-3.5-turbo-instruct"));
+  g_assert_null (strstr (error->message, OP_MOCK_OPENAI_KEY));
+  g_assert_cmpuint (f->mock->n_chats, ==, 1);
+}
+
+
+/* overpaint-cli describe --backend openai: the key from the environment, never printed. */
+static void
+test_cli_describe (void)
+{
+  g_autoptr(OpMockOpenai) mock = NULL;
+  g_autoptr(OpTestCli) cli = NULL;
+  g_autoptr(OpTestCliRun) run = NULL;
+
+  cli_set_up (&mock, &cli);
+  if (cli == NULL)
+    return;
+
+  run = op_test_cli_run (cli, "describe", "--backend", "openai", "--url", op_mock_openai_get_url (mock),
+                         "--image", cli->picture, "--mask", cli->mask, NULL);
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_nonnull (strstr (run->out, OP_MOCK_OPENAI_CAPTION));
+  g_assert_nonnull (strstr (run->out, "palette: "));
+  g_assert_null (strstr (run->out, OP_TEST_PLANTED_KEY));
+  g_assert_null (strstr (run->err, OP_TEST_PLANTED_KEY));
+  g_assert_cmpuint (mock->n_chats, ==, 1);
+}
+
 static void
 add_fixture_test (const char    *path,
                   gconstpointer  data,
@@ -942,6 +1022,8 @@ main (int   argc,
     g_test_add_data_func (size_cases[i].path, &size_cases[i], test_size);
 
   add_fixture_test ("/openai/inpaint/gpt-image-1", NULL, test_inpaint_gpt_image_1);
+  add_fixture_test ("/openai/describe", NULL, test_describe);
+  g_test_add_func ("/openai/cli/describe", test_cli_describe);
   add_fixture_test ("/openai/inpaint/dall-e-2", NULL, test_inpaint_dall_e_2);
   add_fixture_test ("/openai/inpaint/variants-in-one-call", NULL, test_variants_in_one_call);
   add_fixture_test ("/openai/inpaint/url-with-v1", NULL, test_url_with_v1);

@@ -14,6 +14,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n-lib.h>
 
+#include "op-describe.h"
 #include "op-http.h"
 #include "op-openai-backend.h"
 
@@ -56,6 +57,8 @@ G_STATIC_ASSERT (OP_VARIANTS_MAX <= OPENAI_MAX_N);
 #define SERVICE "OpenAI"
 
 #define DEFAULT_URL "https://api.openai.com"
+#define DEFAULT_DESCRIBE_MODEL "gpt-4o-mini"
+#define DESCRIBE_MAX_TOKENS 200
 #define DEFAULT_MODEL "gpt-image-1"
 #define DEFAULT_QUALITY "auto"
 
@@ -90,6 +93,7 @@ struct _OpOpenaiBackend
   char *api_key;
   char *model;
   char *quality;
+  char *describe_model;   /* a vision-capable chat model */
   guint stall_timeout;
 };
 
@@ -100,6 +104,7 @@ enum {
   PROP_QUALITY,
   PROP_STALL_TIMEOUT,
   PROP_URL,
+  PROP_DESCRIBE_MODEL,
   N_PROPS
 };
 
@@ -685,7 +690,7 @@ op_openai_backend_get_name (OpBackend *backend)
 static OpBackendCaps
 op_openai_backend_get_capabilities (OpBackend *backend)
 {
-  return OP_BACKEND_CAP_INPAINT | OP_BACKEND_CAP_MODELS;
+  return OP_BACKEND_CAP_INPAINT | OP_BACKEND_CAP_MODELS | OP_BACKEND_CAP_DESCRIBE;
 }
 
 static OpParamFlags
@@ -830,6 +835,177 @@ op_openai_backend_list_models_finish (OpBackend     *backend,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+
+/* Describing: a vision chat model is shown the picture as a data URL, with the
+ * instruction to answer in prompt phrases.  POST /v1/chat/completions →
+ * {"choices": [{"message": {"content"}}]}. */
+
+typedef struct
+{
+  char   *endpoint;
+  char   *api_key;
+  char   *model;
+  GBytes *png;
+  guint   stall_timeout;
+} DescribeData;
+
+static void
+describe_data_free (DescribeData *data)
+{
+  g_free (data->endpoint);
+  g_clear_pointer (&data->api_key, secret_free);
+  g_free (data->model);
+  g_clear_pointer (&data->png, g_bytes_unref);
+  g_free (data);
+}
+
+static char *
+build_chat_endpoint (const char *base)
+{
+  g_autofree char *trimmed = g_strdup (base);
+  gsize len = strlen (trimmed);
+
+  while (len > 0 && trimmed[len - 1] == '/')
+    trimmed[--len] = '\0';
+
+  return g_strconcat (trimmed, g_str_has_suffix (trimmed, "/v1") ? "" : "/v1", "/chat/completions", NULL);
+}
+
+static void
+describe_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  DescribeData *data = task_data;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(OpHttpRequest) request = NULL;
+  g_autoptr(OpHttpResponse) response = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *image = NULL;
+  g_autofree char *url = NULL;
+  JsonArray *choices;
+  const char *content = NULL;
+  GError *error = NULL;
+  char *caption;
+
+  image = g_base64_encode (g_bytes_get_data (data->png, NULL), g_bytes_get_size (data->png));
+  url = g_strconcat ("data:image/png;base64,", image, NULL);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "model");
+  json_builder_add_string_value (builder, data->model);
+  json_builder_set_member_name (builder, "max_tokens");
+  json_builder_add_int_value (builder, DESCRIBE_MAX_TOKENS);
+  json_builder_set_member_name (builder, "messages");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "role");
+  json_builder_add_string_value (builder, "user");
+  json_builder_set_member_name (builder, "content");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "text");
+  json_builder_set_member_name (builder, "text");
+  json_builder_add_string_value (builder, OP_DESCRIBE_INSTRUCTION);
+  json_builder_end_object (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "image_url");
+  json_builder_set_member_name (builder, "image_url");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "url");
+  json_builder_add_string_value (builder, url);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+
+  request = op_http_request_new ("POST", data->endpoint);
+  op_http_request_set_bearer (request, data->api_key);
+  op_http_request_set_json (request, body);
+  op_http_request_set_stall_timeout (request, data->stall_timeout);
+  op_http_request_set_final_func (request, is_out_of_credits, NULL);
+  response = op_http_request_send (request, cancellable, &error);
+  if (response == NULL || !check_status (response, &error) ||
+      (root = op_http_response_parse_json (response, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  choices = op_json_member_array (op_json_node_object (root), "choices");
+  if (choices != NULL && json_array_get_length (choices) > 0)
+    content = op_json_member_string (op_json_member_object (op_json_node_object (json_array_get_element (choices, 0)),
+                                                            "message"), "content");
+  if (content == NULL)
+    {
+      g_task_return_new_error (task, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
+                               _("%s answered the description without a message."), SERVICE);
+      return;
+    }
+
+  caption = op_describe_take_caption (content, SERVICE, &error);
+  if (caption == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, caption, g_free);
+}
+
+static void
+op_openai_backend_describe_async (OpBackend           *backend,
+                                  OpImage             *image,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  OpOpenaiBackend *self = OP_OPENAI_BACKEND (backend);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  DescribeData *data;
+  GBytes *png;
+
+  g_task_set_source_tag (task, op_openai_backend_describe_async);
+
+  if (self->api_key == NULL)
+    {
+      g_task_return_new_error (task, OP_HTTP_ERROR, OP_HTTP_ERROR_AUTH,
+                               _("OpenAI needs an API key: add one in Preferences."));
+      return;
+    }
+
+  png = op_image_encode_png (image, &error);
+  if (png == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  data = g_new0 (DescribeData, 1);
+  data->endpoint = build_chat_endpoint (self->url);
+  data->api_key = g_strdup (self->api_key);
+  data->model = g_strdup (self->describe_model);
+  data->png = png;
+  data->stall_timeout = self->stall_timeout;
+  g_task_set_task_data (task, data, (GDestroyNotify) describe_data_free);
+  g_task_run_in_thread (task, describe_thread);
+}
+
+static char *
+op_openai_backend_describe_finish (OpBackend     *backend,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, backend), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* Each model's own limit, the one generate checks; no weight syntax. */
 static void
 op_openai_backend_get_prompt_limit (OpBackend     *backend,
@@ -853,6 +1029,8 @@ op_openai_backend_iface_init (OpBackendInterface *iface)
   iface->explain_parameter = op_openai_backend_explain_parameter;
   iface->get_size_rule = op_openai_backend_get_size_rule;
   iface->get_prompt_limit = op_openai_backend_get_prompt_limit;
+  iface->describe_async = op_openai_backend_describe_async;
+  iface->describe_finish = op_openai_backend_describe_finish;
   iface->generate_async = op_openai_backend_generate_async;
   iface->generate_finish = op_openai_backend_generate_finish;
   iface->list_models_async = op_openai_backend_list_models_async;
@@ -867,6 +1045,7 @@ op_openai_backend_finalize (GObject *object)
   g_clear_pointer (&self->url, g_free);
   g_clear_pointer (&self->api_key, secret_free);
   g_clear_pointer (&self->model, g_free);
+  g_clear_pointer (&self->describe_model, g_free);
   g_clear_pointer (&self->quality, g_free);
 
   G_OBJECT_CLASS (op_openai_backend_parent_class)->finalize (object);
@@ -896,6 +1075,10 @@ op_openai_backend_get_property (GObject    *object,
 
     case PROP_URL:
       g_value_set_string (value, self->url);
+      break;
+
+    case PROP_DESCRIBE_MODEL:
+      g_value_set_string (value, self->describe_model);
       break;
 
     default:
@@ -933,6 +1116,11 @@ op_openai_backend_set_property (GObject      *object,
       set_string (self, &self->url, g_value_get_string (value), DEFAULT_URL, PROP_URL);
       break;
 
+    case PROP_DESCRIBE_MODEL:
+      set_string (self, &self->describe_model, g_value_get_string (value), DEFAULT_DESCRIBE_MODEL,
+                  PROP_DESCRIBE_MODEL);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -964,6 +1152,9 @@ op_openai_backend_class_init (OpOpenaiBackendClass *klass)
                        flags);
   properties[PROP_URL] =
     g_param_spec_string ("url", NULL, NULL, DEFAULT_URL, flags);
+  /* the chat model that describes pictures for prompt suggestions */
+  properties[PROP_DESCRIBE_MODEL] =
+    g_param_spec_string ("describe-model", NULL, NULL, DEFAULT_DESCRIBE_MODEL, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -971,6 +1162,7 @@ static void
 op_openai_backend_init (OpOpenaiBackend *self)
 {
   self->url = g_strdup (DEFAULT_URL);
+  self->describe_model = g_strdup (DEFAULT_DESCRIBE_MODEL);
   self->model = g_strdup (DEFAULT_MODEL);
   self->quality = g_strdup (DEFAULT_QUALITY);
   self->stall_timeout = DEFAULT_STALL_TIMEOUT_S;

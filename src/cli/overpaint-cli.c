@@ -202,8 +202,8 @@ make_context (Options *options)
          "“edges” to extend (default: context with a mask, edges with margins, else whole)"),
       N_("REGION") },
     { "backend", 'b', 0, G_OPTION_ARG_STRING, &options->backend,
-      N_("The describer: automatic1111 or ollama (default: none, offline suggestions "
-         "only)"),
+      N_("The describer: automatic1111, ollama or openai (default: none, offline "
+         "suggestions only)"),
       N_("NAME") },
     { "url", 0, 0, G_OPTION_ARG_STRING, &options->url,
       N_("The address of a self-hosted backend"), N_("URL") },
@@ -212,7 +212,7 @@ make_context (Options *options)
       N_("USER:PASS") },
     { "model", 0, 0, G_OPTION_ARG_STRING, &options->model,
       N_("The describing model: clip or deepdanbooru (web UI), a vision model such as "
-         "llava (Ollama)"), N_("NAME") },
+         "llava (Ollama) or gpt-4o-mini (OpenAI)"), N_("NAME") },
     { "left", 0, 0, G_OPTION_ARG_INT, &options->left, N_("Pixels to add on the left"), N_("N") },
     { "right", 0, 0, G_OPTION_ARG_INT, &options->right, N_("Pixels to add on the right"),
       N_("N") },
@@ -634,8 +634,8 @@ describe (const Options *options,
         }
       if (!(op_backend_get_capabilities (backend) & OP_BACKEND_CAP_DESCRIBE))
         {
-          g_printerr (_("overpaint-cli: “%s” cannot describe pictures; use automatic1111 or "
-                        "ollama.\n"),
+          g_printerr (_("overpaint-cli: “%s” cannot describe pictures; use automatic1111, "
+                        "ollama or openai.\n"),
                       options->backend);
           return EXIT_USAGE;
         }

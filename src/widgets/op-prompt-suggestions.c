@@ -262,8 +262,8 @@ op_prompt_suggestions_get_describer (OpPromptSuggestions *self)
       return self->ollama;
     }
 
-  if (self->backend != NULL &&
-      g_object_class_find_property (G_OBJECT_GET_CLASS (self->backend), "describe-model") != NULL)
+  /* the interrogators are the web UI's; OpenAI describes with its own chat model */
+  if (self->backend != NULL && g_str_equal (op_backend_get_id (self->backend), "automatic1111"))
     g_object_set (self->backend, "describe-model", chosen == DESCRIBER_DEEPDANBOORU ? "deepdanbooru" : "clip",
                   NULL);
   return self->backend;
@@ -285,8 +285,8 @@ update_describe_button (OpPromptSuggestions *self)
   if (!can)
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->describe_button),
                                  _("The chosen backend cannot describe pictures; choose "
-                                   "AUTOMATIC1111 / Forge, or Ollama as the describer. The "
-                                   "phrases below work offline."));
+                                   "AUTOMATIC1111 / Forge or OpenAI, or Ollama as the describer. "
+                                   "The phrases below work offline."));
   else
     gtk_widget_set_tooltip_text (GTK_WIDGET (self->describe_button),
                                  _("Ask the backend to describe the region as a prompt"));
@@ -542,7 +542,7 @@ static void
 op_prompt_suggestions_init (OpPromptSuggestions *self)
 {
   const char *region_labels[] = { _("Around the mask"), _("Whole picture"), _("Extended edges"), NULL };
-  const char *describer_labels[] = { _("Web UI: CLIP"), _("Web UI: DeepDanbooru"), _("Ollama: llava"), NULL };
+  const char *describer_labels[] = { _("Backend · CLIP"), _("Backend · DeepDanbooru"), _("Ollama · llava"), NULL };
   GtkWidget *row, *title;
 
   self->caption = g_string_new (NULL);
@@ -567,9 +567,9 @@ op_prompt_suggestions_init (OpPromptSuggestions *self)
   gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->region_dropdown));
   self->describer_dropdown = GTK_DROP_DOWN (gtk_drop_down_new_from_strings (describer_labels));
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->describer_dropdown),
-                               _("Who describes: the AUTOMATIC1111 / Forge web UI chosen above, "
-                                 "with CLIP (sentences) or DeepDanbooru (tags), or a local "
-                                 "Ollama vision model"));
+                               _("Who describes: the backend chosen above (the AUTOMATIC1111 / "
+                                 "Forge web UI with CLIP for sentences or DeepDanbooru for tags; "
+                                 "OpenAI with a vision chat model), or a local Ollama vision model"));
   g_signal_connect (self->describer_dropdown, "notify::selected", G_CALLBACK (on_describer_changed_cb), self);
   gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->describer_dropdown));
   self->spinner = GTK_SPINNER (gtk_spinner_new ());
