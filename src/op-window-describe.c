@@ -138,6 +138,7 @@ _op_window_describe_init (OpWindow *self)
 
   self->suggestions = OP_PROMPT_SUGGESTIONS (op_prompt_suggestions_new ());
   op_parameter_sidebar_add_below_prompt (self->sidebar, GTK_WIDGET (self->suggestions));
+  op_prompt_suggestions_set_history (self->suggestions, self->history);
 
   g_signal_connect_object (self->suggestions, "insert-phrase", G_CALLBACK (on_insert_phrase_cb), self,
                            G_CONNECT_SWAPPED);

@@ -1011,6 +1011,58 @@ test_describe_ollama (Fixture       *f,
   save_screenshot (f, "describe-ollama.png");
 }
 
+/* "Your prompts": the history, most used first, searchable, a click to reuse one, and
+ * Clear History that empties the file too. */
+static void
+test_prompt_history (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(GPtrArray) entries = g_ptr_array_new ();
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+  g_autoptr(OpPromptHistory) reread = NULL;
+  GtkWidget *section = NULL, *chip = NULL, *search = NULL;
+
+  op_prompt_history_add (f->window->history, "a misty forest at dawn", 1 * G_USEC_PER_SEC);
+  op_prompt_history_add (f->window->history, "a red barn", 2 * G_USEC_PER_SEC);
+  op_prompt_history_add (f->window->history, "a red barn", 3 * G_USEC_PER_SEC);
+
+  /* (the dropdowns' popovers have search entries of their own) */
+  collect (GTK_WIDGET (f->window->suggestions), GTK_TYPE_SEARCH_ENTRY, entries);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      g_autofree char *placeholder = NULL;
+
+      g_object_get (entries->pdata[i], "placeholder-text", &placeholder, NULL);
+      if (g_strcmp0 (placeholder, "Search your prompts") == 0)
+        search = entries->pdata[i];
+    }
+  g_assert_nonnull (search);
+  section = gtk_widget_get_parent (search);
+  g_assert_true (gtk_widget_get_visible (section));
+
+  gtk_editable_set_text (GTK_EDITABLE (search), "forest");
+  g_signal_emit_by_name (search, "search-changed");
+  collect (section, GTK_TYPE_BUTTON, buttons);
+  /* Clear History, and the one prompt found */
+  g_assert_cmpuint (buttons->len, ==, 2);
+  for (guint i = 0; i < buttons->len; i++)
+    if (g_object_get_data (buttons->pdata[i], "prompt") != NULL)
+      chip = buttons->pdata[i];
+  g_assert_nonnull (chip);
+  g_signal_emit_by_name (chip, "clicked");
+  g_assert_cmpstr (op_parameter_sidebar_get_prompt (f->sidebar), ==, "a misty forest at dawn");
+  save_screenshot (f, "prompt-history.png");
+
+  for (guint i = 0; i < buttons->len; i++)
+    if (buttons->pdata[i] != chip)
+      g_signal_emit_by_name (buttons->pdata[i], "clicked");
+  g_assert_cmpuint (op_prompt_history_get_n_prompts (f->window->history), ==, 0);
+  g_assert_false (gtk_widget_get_visible (section));
+  reread = op_prompt_history_new (op_prompt_history_get_path (f->window->history));
+  g_assert_true (op_prompt_history_load (reread, NULL));
+  g_assert_cmpuint (op_prompt_history_get_n_prompts (reread), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1062,6 +1114,8 @@ main (int   argc,
               test_describe, fixture_tear_down);
   g_test_add ("/window-remote/ollama/describe", Fixture, &backends[0], fixture_set_up,
               test_describe_ollama, fixture_tear_down);
+  g_test_add ("/window-remote/automatic1111/prompt-history", Fixture, &backends[0], fixture_set_up,
+              test_prompt_history, fixture_tear_down);
   g_test_add_func ("/window-remote/stability/test-connection", test_connection);
 
   status = g_test_run ();

@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "op-prompt-suggestions.h"
+#include "op-prompt-history.h"
 #include "op-prompt-text.h"
 #include "op-suggest.h"
 
@@ -30,6 +31,11 @@ struct _OpPromptSuggestions
   GtkButton    *use_all_button;
   GtkBox       *hints_box;
   GtkBox       *offline_box;
+  GtkBox       *history_section;
+  GtkSearchEntry *history_search;
+  GtkFlowBox   *history_box;
+  GtkButton    *clear_history_button;
+  OpPromptHistory *history;
 
   OpImage      *picture;
   OpMask       *mask;
@@ -222,6 +228,84 @@ update_offline (OpPromptSuggestions *self)
       gtk_flow_box_append (GTK_FLOW_BOX (flow), chip_new (self, suggestion->text, negative));
       g_ptr_array_add (self->offline, g_strdup_printf ("%s: %s", suggestion->category, suggestion->text));
     }
+}
+
+/* The user's own prompts */
+
+#define HISTORY_CHIPS 6
+
+static void
+on_history_chip_clicked_cb (GtkButton           *button,
+                            OpPromptSuggestions *self)
+{
+  g_signal_emit (self, signals[USE_ALL], 0, g_object_get_data (G_OBJECT (button), "prompt"));
+}
+
+/* Most used first, or those holding every word searched for; a click replaces the
+ * prompt with it. */
+static void
+update_history (OpPromptSuggestions *self)
+{
+  const char *query = gtk_editable_get_text (GTK_EDITABLE (self->history_search));
+  g_auto(GStrv) prompts = NULL;
+  guint n = self->history != NULL ? op_prompt_history_get_n_prompts (self->history) : 0;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->history_section), n > 0);
+  clear_box (GTK_WIDGET (self->history_box));
+  if (n == 0)
+    return;
+
+  prompts = *query != '\0' ? op_prompt_history_search (self->history, query, HISTORY_CHIPS)
+                           : op_prompt_history_list_most_used (self->history, HISTORY_CHIPS);
+  for (guint i = 0; prompts[i] != NULL; i++)
+    {
+      g_autofree char *start = g_utf8_substring (prompts[i], 0, 57);
+      g_autofree char *shown = g_utf8_strlen (prompts[i], -1) > 60 ? g_strconcat (start, "…", NULL)
+                                                                   : g_strdup (prompts[i]);
+      GtkWidget *chip = gtk_button_new_with_label (shown);
+
+      gtk_widget_add_css_class (chip, "op-chip");
+      gtk_widget_set_halign (chip, GTK_ALIGN_START);
+      gtk_widget_set_tooltip_text (chip, prompts[i]);
+      g_object_set_data_full (G_OBJECT (chip), "prompt", g_strdup (prompts[i]), g_free);
+      g_signal_connect (chip, "clicked", G_CALLBACK (on_history_chip_clicked_cb), self);
+      gtk_flow_box_append (self->history_box, chip);
+    }
+}
+
+static void
+on_history_search_changed_cb (GtkSearchEntry      *entry,
+                              OpPromptSuggestions *self)
+{
+  update_history (self);
+}
+
+static void
+on_clear_history_clicked_cb (GtkButton           *button,
+                             OpPromptSuggestions *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->history == NULL)
+    return;
+
+  op_prompt_history_clear (self->history);
+  if (!op_prompt_history_save (self->history, &error))
+    set_status (self, error->message, TRUE);
+}
+
+void
+op_prompt_suggestions_set_history (OpPromptSuggestions *self,
+                                   OpPromptHistory     *history)
+{
+  g_return_if_fail (OP_IS_PROMPT_SUGGESTIONS (self));
+
+  if (self->history != NULL)
+    g_signal_handlers_disconnect_by_data (self->history, self);
+  g_set_object (&self->history, history);
+  if (history != NULL)
+    g_signal_connect_swapped (history, "changed", G_CALLBACK (update_history), self);
+  update_history (self);
 }
 
 /* Describing */
@@ -503,6 +587,9 @@ op_prompt_suggestions_dispose (GObject *object)
   g_clear_pointer (&self->parts, g_ptr_array_unref);
   g_clear_object (&self->backend);
   g_clear_object (&self->ollama);
+  if (self->history != NULL)
+    g_signal_handlers_disconnect_by_data (self->history, self);
+  g_clear_object (&self->history);
   g_clear_pointer (&self->picture, op_image_unref);
   g_clear_pointer (&self->mask, op_mask_unref);
 
@@ -600,6 +687,26 @@ op_prompt_suggestions_init (OpPromptSuggestions *self)
   self->hints_box = GTK_BOX (gtk_box_new (GTK_ORIENTATION_VERTICAL, 4));
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->hints_box));
 
+  self->history_section = GTK_BOX (gtk_box_new (GTK_ORIENTATION_VERTICAL, 4));
+  row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  title = heading_new (_("Your prompts"));
+  gtk_widget_set_hexpand (title, TRUE);
+  gtk_box_append (GTK_BOX (row), title);
+  self->clear_history_button = GTK_BUTTON (gtk_button_new_with_mnemonic (_("C_lear History")));
+  gtk_widget_add_css_class (GTK_WIDGET (self->clear_history_button), "flat");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->clear_history_button),
+                               _("Forget every prompt you generated with"));
+  g_signal_connect (self->clear_history_button, "clicked", G_CALLBACK (on_clear_history_clicked_cb), self);
+  gtk_box_append (GTK_BOX (row), GTK_WIDGET (self->clear_history_button));
+  gtk_box_append (self->history_section, row);
+  self->history_search = GTK_SEARCH_ENTRY (gtk_search_entry_new ());
+  g_object_set (self->history_search, "placeholder-text", _("Search your prompts"), NULL);
+  g_signal_connect (self->history_search, "search-changed", G_CALLBACK (on_history_search_changed_cb), self);
+  gtk_box_append (self->history_section, GTK_WIDGET (self->history_search));
+  self->history_box = GTK_FLOW_BOX (flow_box_new ());
+  gtk_box_append (self->history_section, GTK_WIDGET (self->history_box));
+  gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->history_section));
+
   self->offline_box = GTK_BOX (gtk_box_new (GTK_ORIENTATION_VERTICAL, 4));
   gtk_box_append (GTK_BOX (self), GTK_WIDGET (self->offline_box));
 
@@ -608,6 +715,7 @@ op_prompt_suggestions_init (OpPromptSuggestions *self)
   update_hints (self);
   update_offline (self);
   update_describe_button (self);
+  update_history (self);
 }
 
 GtkWidget *

@@ -11,6 +11,7 @@
 
 #include "op-backend.h"
 #include "op-describe.h"
+#include "op-prompt-history.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,9 @@ void       op_prompt_suggestions_set_picture  (OpPromptSuggestions *self,
                                                const OpMargins     *margins);
 void       op_prompt_suggestions_set_backend  (OpPromptSuggestions *self,
                                                OpBackend           *backend);
+/* The prompts shown under "Your prompts", searchable, with Clear History. */
+void       op_prompt_suggestions_set_history  (OpPromptSuggestions *self,
+                                               OpPromptHistory     *history);
 void       op_prompt_suggestions_set_prompt   (OpPromptSuggestions *self,
                                                const char          *prompt);
 /* Starts describing, as the button does; FALSE when it cannot (no picture, a backend
