@@ -72,17 +72,20 @@ fit (int  width,
   *out_height = MAX (1, (int) (height * scale + 0.5));
 }
 
+/* @for_describer: also the scaled picture the describer is sent. */
 static OpDescribePart *
 part_new (const char    *name,
           const OpImage *picture,
-          const OpRect  *rect)
+          const OpRect  *rect,
+          gboolean       for_describer)
 {
   OpDescribePart *part = g_new0 (OpDescribePart, 1);
   int width, height;
 
   fit (rect->width, rect->height, &width, &height);
   part->name = g_strdup (name);
-  part->image = op_image_scale (picture, rect, width, height);
+  if (for_describer)
+    part->image = op_image_scale (picture, rect, width, height);
   part->analysed = op_image_crop (picture, rect->x, rect->y, rect->width, rect->height);
 
   return part;
@@ -94,6 +97,7 @@ part_new (const char    *name,
 static OpDescribePart *
 prepare_context (const OpImage  *picture,
                  const OpMask   *mask,
+                 gboolean        for_describer,
                  GCancellable   *cancellable,
                  GError        **error)
 {
@@ -116,8 +120,11 @@ prepare_context (const OpImage  *picture,
   rect = (OpRect) { bounds.x - pad_x, bounds.y - pad_y, bounds.width + 2 * pad_x, bounds.height + 2 * pad_y };
   op_rect_intersect (&rect, &picture_rect, &rect);
 
-  part = part_new (_("the area around the mask"), picture, &rect);
+  part = part_new (_("the area around the mask"), picture, &rect, for_describer);
   part->exclude = op_mask_scale (mask, &rect, rect.width, rect.height);
+  if (!for_describer)
+    return g_steal_pointer (&part);
+
   small_mask = op_mask_scale (mask, &rect, op_image_get_width (part->image),
                               op_image_get_height (part->image));
 
@@ -145,6 +152,7 @@ prepare_context (const OpImage  *picture,
 static GPtrArray *
 prepare_edges (const OpImage    *picture,
                const OpMargins  *margins,
+               gboolean          for_describer,
                GError          **error)
 {
   g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func ((GDestroyNotify) op_describe_part_free);
@@ -178,7 +186,7 @@ prepare_edges (const OpImage    *picture,
       else
         rect = (OpRect) { 0, sides[i].far ? height - depth : 0, width, depth };
 
-      g_ptr_array_add (parts, part_new (sides[i].name, picture, &rect));
+      g_ptr_array_add (parts, part_new (sides[i].name, picture, &rect, for_describer));
     }
 
   if (parts->len == 0)
@@ -191,13 +199,14 @@ prepare_edges (const OpImage    *picture,
   return g_steal_pointer (&parts);
 }
 
-GPtrArray *
-op_describe_prepare (const OpImage     *picture,
-                     const OpMask      *mask,
-                     const OpMargins   *margins,
-                     OpDescribeRegion   region,
-                     GCancellable      *cancellable,
-                     GError           **error)
+static GPtrArray *
+prepare (const OpImage     *picture,
+         const OpMask      *mask,
+         const OpMargins   *margins,
+         OpDescribeRegion   region,
+         gboolean           for_describer,
+         GCancellable      *cancellable,
+         GError           **error)
 {
   g_autoptr(GPtrArray) parts = NULL;
   OpDescribePart *part;
@@ -222,11 +231,11 @@ op_describe_prepare (const OpImage     *picture,
     case OP_DESCRIBE_WHOLE:
       whole = (OpRect) { 0, 0, op_image_get_width (picture), op_image_get_height (picture) };
       parts = g_ptr_array_new_with_free_func ((GDestroyNotify) op_describe_part_free);
-      g_ptr_array_add (parts, part_new (_("the picture"), picture, &whole));
+      g_ptr_array_add (parts, part_new (_("the picture"), picture, &whole, for_describer));
       return g_steal_pointer (&parts);
 
     case OP_DESCRIBE_CONTEXT:
-      part = prepare_context (picture, mask, cancellable, error);
+      part = prepare_context (picture, mask, for_describer, cancellable, error);
       if (part == NULL)
         return NULL;
       parts = g_ptr_array_new_with_free_func ((GDestroyNotify) op_describe_part_free);
@@ -235,8 +244,29 @@ op_describe_prepare (const OpImage     *picture,
 
     case OP_DESCRIBE_EDGES:
     default:
-      return prepare_edges (picture, margins, error);
+      return prepare_edges (picture, margins, for_describer, error);
     }
+}
+
+GPtrArray *
+op_describe_prepare (const OpImage     *picture,
+                     const OpMask      *mask,
+                     const OpMargins   *margins,
+                     OpDescribeRegion   region,
+                     GCancellable      *cancellable,
+                     GError           **error)
+{
+  return prepare (picture, mask, margins, region, TRUE, cancellable, error);
+}
+
+GPtrArray *
+op_describe_prepare_analysis (const OpImage     *picture,
+                              const OpMask      *mask,
+                              const OpMargins   *margins,
+                              OpDescribeRegion   region,
+                              GError           **error)
+{
+  return prepare (picture, mask, margins, region, FALSE, NULL, error);
 }
 
 char *

@@ -60,6 +60,14 @@ GPtrArray  *op_describe_prepare           (const OpImage     *picture,
                                            GCancellable      *cancellable,
                                            GError           **error);
 
+/* The same parts for the local analysis alone (@image NULL): no scaling and no fill,
+ * so it is cheap enough for the main loop. */
+GPtrArray  *op_describe_prepare_analysis  (const OpImage     *picture,
+                                           const OpMask      *mask,
+                                           const OpMargins   *margins,
+                                           OpDescribeRegion   region,
+                                           GError           **error);
+
 /* A describer's answer checked and tidied: trimmed, one line, valid UTF-8, at most
  * OP_DESCRIBE_MAX_CAPTION characters; an empty one is a BAD_ANSWER error naming
  * @service. */

@@ -213,12 +213,6 @@ make_context (Options *options)
     { "model", 0, 0, G_OPTION_ARG_STRING, &options->model,
       N_("The describing model: clip or deepdanbooru (web UI), a vision model such as "
          "llava (Ollama) or gpt-4o-mini (OpenAI)"), N_("NAME") },
-    { "left", 0, 0, G_OPTION_ARG_INT, &options->left, N_("Pixels to add on the left"), N_("N") },
-    { "right", 0, 0, G_OPTION_ARG_INT, &options->right, N_("Pixels to add on the right"),
-      N_("N") },
-    { "top", 0, 0, G_OPTION_ARG_INT, &options->top, N_("Pixels to add at the top"), N_("N") },
-    { "bottom", 0, 0, G_OPTION_ARG_INT, &options->bottom, N_("Pixels to add at the bottom"),
-      N_("N") },
     { NULL }
   };
   GOptionContext *context;
@@ -229,6 +223,8 @@ make_context (Options *options)
       context = g_option_context_new (_("describe — suggest a prompt for a picture"));
       group = g_option_group_new ("overpaint", "", "", options, NULL);
       g_option_group_add_entries (group, describe);
+      /* the margins, for the edges an extension would continue */
+      g_option_group_add_entries (group, outpaint);
       g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
       g_option_context_set_main_group (context, group);
       return context;
@@ -651,7 +647,9 @@ describe (const Options *options,
         }
     }
 
-  parts = op_describe_prepare (picture, mask, &margins, region, NULL, &error);
+  /* with no describer only the analysis is needed: no fill, no scaling */
+  parts = backend != NULL ? op_describe_prepare (picture, mask, &margins, region, NULL, &error)
+                          : op_describe_prepare_analysis (picture, mask, &margins, region, &error);
   if (parts == NULL)
     {
       g_printerr ("overpaint-cli: %s\n", error->message);

@@ -189,9 +189,9 @@ update_offline (OpPromptSuggestions *self)
   if (self->picture != NULL)
     {
       /* no mask or no margins: the whole picture stands for the region */
-      parts = op_describe_prepare (self->picture, self->mask, &self->margins, region, NULL, NULL);
+      parts = op_describe_prepare_analysis (self->picture, self->mask, &self->margins, region, NULL);
       if (parts == NULL)
-        parts = op_describe_prepare (self->picture, NULL, NULL, OP_DESCRIBE_WHOLE, NULL, NULL);
+        parts = op_describe_prepare_analysis (self->picture, NULL, NULL, OP_DESCRIBE_WHOLE, NULL);
       if (parts != NULL && parts->len > 0)
         {
           OpDescribePart *part = parts->pdata[0];
@@ -346,11 +346,20 @@ op_prompt_suggestions_get_describer (OpPromptSuggestions *self)
       return self->ollama;
     }
 
-  /* the interrogators are the web UI's; OpenAI describes with its own chat model */
-  if (self->backend != NULL && g_str_equal (op_backend_get_id (self->backend), "automatic1111"))
-    g_object_set (self->backend, "describe-model", chosen == DESCRIBER_DEEPDANBOORU ? "deepdanbooru" : "clip",
-                  NULL);
   return self->backend;
+}
+
+/* The interrogator chosen, told to the web UI when describing starts; OpenAI describes
+ * with its own chat model. */
+static void
+apply_interrogator (OpPromptSuggestions *self,
+                    OpBackend           *describer)
+{
+  guint chosen = gtk_drop_down_get_selected (self->describer_dropdown);
+
+  if (describer == self->backend && g_str_equal (op_backend_get_id (describer), "automatic1111"))
+    g_object_set (describer, "describe-model", chosen == DESCRIBER_DEEPDANBOORU ? "deepdanbooru" : "clip",
+                  NULL);
 }
 
 static void
@@ -506,6 +515,8 @@ op_prompt_suggestions_describe (OpPromptSuggestions *self)
   if (self->cancellable != NULL || self->picture == NULL || describer == NULL ||
       !(op_backend_get_capabilities (describer) & OP_BACKEND_CAP_DESCRIBE))
     return FALSE;
+
+  apply_interrogator (self, describer);
 
   self->cancellable = g_cancellable_new ();
   data = g_new0 (PrepareData, 1);
