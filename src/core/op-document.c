@@ -65,6 +65,8 @@ struct _OpDocument
   OpMaskTarget target;
   OpMargins margins;
   gboolean stroke_blend;
+  gboolean file_is_project;
+  gboolean modified;
   guint last_generation;
 };
 
@@ -75,6 +77,7 @@ enum {
   PROP_FILE,
   PROP_HAS_IMAGE,
   PROP_MASK_TARGET,
+  PROP_MODIFIED,
   N_PROPS
 };
 
@@ -84,6 +87,7 @@ enum {
   MASK_CHANGED,
   VERSIONS_CHANGED,
   MARGINS_CHANGED,
+  CHANGED,
   N_SIGNALS
 };
 
@@ -175,6 +179,19 @@ editing_blend (OpDocument *self)
          !op_version_is_root (self->current);
 }
 
+/* Every change a project keeps (each undo step, undone or redone) goes through here. */
+static void
+mark_changed (OpDocument *self)
+{
+  if (!self->modified)
+    {
+      self->modified = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODIFIED]);
+    }
+
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
 static void
 push_step (OpDocument *self,
            Step       *step)
@@ -182,6 +199,7 @@ push_step (OpDocument *self,
   g_queue_push_tail (&self->undo, step);
   clear_queue (&self->redo);
   notify_undo_state (self);
+  mark_changed (self);
 }
 
 static Step *
@@ -402,6 +420,10 @@ op_document_get_property (GObject    *object,
       g_value_set_int (value, self->target);
       break;
 
+    case PROP_MODIFIED:
+      g_value_set_boolean (value, self->modified);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -444,6 +466,7 @@ op_document_class_init (OpDocumentClass *klass)
     g_param_spec_int ("mask-target", NULL, NULL, OP_MASK_TARGET_BRUSH, OP_MASK_TARGET_BLEND,
                       OP_MASK_TARGET_BRUSH,
                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MODIFIED] = g_param_spec_boolean ("modified", NULL, NULL, FALSE, ro);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[IMAGE_CHANGED] =
@@ -462,6 +485,9 @@ op_document_class_init (OpDocumentClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[MARGINS_CHANGED] =
     g_signal_new ("margins-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
@@ -614,13 +640,142 @@ op_document_set_image (OpDocument *self,
   self->last_generation = 0;
 
   root = op_version_new_root (image);
+  op_document_restore (self, root, root, &none, NULL, 0, file, FALSE);
+}
+
+/**
+ * op_document_restore:
+ * @root: (transfer none): the version tree
+ * @current: a version in it
+ * @brush_masks: (nullable) (element-type OpVersion OpMask): brush masks of versions
+ *   in the tree, each the size of its version
+ * @file: (nullable): where the document came from
+ * @is_project: whether @file is a project (Save writes to it) or a picture
+ *
+ * Replaces everything (an opened picture, a project or a recovered copy): masks and
+ * undo history start afresh, and the document is unmodified.
+ */
+void
+op_document_restore (OpDocument      *self,
+                     OpVersion       *root,
+                     OpVersion       *current,
+                     const OpMargins *margins,
+                     GHashTable      *brush_masks,
+                     guint            last_generation,
+                     GFile           *file,
+                     gboolean         is_project)
+{
+  g_return_if_fail (OP_IS_DOCUMENT (self));
+  g_return_if_fail (OP_IS_VERSION (root) && op_version_is_root (root));
+  g_return_if_fail (OP_IS_VERSION (current));
+  g_return_if_fail (margins != NULL);
+
+  if (self->stroke != NULL)
+    op_mask_stroke_end (g_steal_pointer (&self->stroke), NULL);
+
+  clear_queue (&self->undo);
+  clear_queue (&self->redo);
+  g_hash_table_remove_all (self->brush);
+  g_hash_table_remove_all (self->blend);
+  self->last_generation = last_generation;
+
+  if (brush_masks != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key, value;
+
+      g_hash_table_iter_init (&iter, brush_masks);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        {
+          MaskState *state;
+
+          g_return_if_fail (op_mask_get_width (value) == op_version_get_width (key) &&
+                            op_mask_get_height (value) == op_version_get_height (key));
+          state = g_new0 (MaskState, 1);
+          state->mask = op_mask_copy (value);
+          state->history = op_mask_history_new (state->mask, OP_DOCUMENT_UNDO_BYTES);
+          g_hash_table_insert (self->brush, g_object_ref (key), state);
+        }
+    }
+
   g_set_object (&self->root, root);
   g_set_object (&self->file, file);
-  set_current_internal (self, root, &none);
+  self->file_is_project = file != NULL && is_project;
+  self->modified = FALSE;
+  set_current_internal (self, current, margins);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_IMAGE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODIFIED]);
   notify_undo_state (self);
+}
+
+/* The brush mask @version has, or NULL when it never had one painted. */
+OpMask *
+op_document_peek_brush_mask (OpDocument *self,
+                             OpVersion  *version)
+{
+  MaskState *state;
+
+  g_return_val_if_fail (OP_IS_DOCUMENT (self), NULL);
+
+  state = g_hash_table_lookup (self->brush, version);
+  return state != NULL ? state->mask : NULL;
+}
+
+gboolean
+op_document_is_modified (OpDocument *self)
+{
+  g_return_val_if_fail (OP_IS_DOCUMENT (self), FALSE);
+  return self->modified;
+}
+
+/**
+ * op_document_get_project_file:
+ *
+ * Returns: (nullable) (transfer none): the project the document was opened from or
+ *   saved to, or NULL for a picture opened or pasted (Save asks where).
+ */
+GFile *
+op_document_get_project_file (OpDocument *self)
+{
+  g_return_val_if_fail (OP_IS_DOCUMENT (self), NULL);
+  return self->file_is_project ? self->file : NULL;
+}
+
+/**
+ * op_document_saved:
+ * @file: the project it was saved to
+ *
+ * After a save: the document is unmodified and belongs to @file.
+ */
+void
+op_document_saved (OpDocument *self,
+                   GFile      *file)
+{
+  g_return_if_fail (OP_IS_DOCUMENT (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  if (self->file == NULL || !g_file_equal (self->file, file) || !self->file_is_project)
+    {
+      g_set_object (&self->file, file);
+      self->file_is_project = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FILE]);
+    }
+
+  if (self->modified)
+    {
+      self->modified = FALSE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODIFIED]);
+    }
+}
+
+/* For a recovered copy: changes nobody has saved yet. */
+void
+op_document_set_modified (OpDocument *self)
+{
+  g_return_if_fail (OP_IS_DOCUMENT (self));
+  mark_changed (self);
 }
 
 static void
@@ -1439,6 +1594,7 @@ replay (OpDocument *self,
     }
 
   notify_undo_state (self);
+  mark_changed (self);
 }
 
 void
@@ -1473,4 +1629,11 @@ op_document_get_undo_bytes (OpDocument *self)
     bytes += op_mask_history_get_bytes (value);
 
   return bytes;
+}
+
+guint
+op_document_get_last_generation (OpDocument *self)
+{
+  g_return_val_if_fail (OP_IS_DOCUMENT (self), 0);
+  return self->last_generation;
 }

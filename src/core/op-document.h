@@ -25,7 +25,8 @@ G_BEGIN_DECLS
  *   mask-changed (x, y, w, h)            the active mask changed, picture coordinates
  *   versions-changed ()                  the version tree or the current version changed
  *   margins-changed ()                   the outpaint margins changed
- * Properties: can-undo, can-redo, file, has-image, mask-target. */
+ *   changed ()                           anything a project keeps changed
+ * Properties: can-undo, can-redo, file, has-image, mask-target, modified. */
 G_DECLARE_FINAL_TYPE (OpDocument, op_document, OP, DOCUMENT, GObject)
 
 /* How much mask undo history a document keeps. */
@@ -92,6 +93,24 @@ GFile        *op_document_get_file         (OpDocument     *self);
 char         *op_document_dup_title        (OpDocument     *self);
 void          op_document_set_image        (OpDocument     *self,
                                             OpImage        *image,
+                                            GFile          *file);
+void          op_document_restore          (OpDocument      *self,
+                                            OpVersion       *root,
+                                            OpVersion       *current,
+                                            const OpMargins *margins,
+                                            GHashTable      *brush_masks,
+                                            guint            last_generation,
+                                            GFile           *file,
+                                            gboolean         is_project);
+OpMask       *op_document_peek_brush_mask  (OpDocument     *self,
+                                            OpVersion      *version);
+guint         op_document_get_last_generation (OpDocument  *self);
+/* Unsaved changes.  ::changed fires on every change a project keeps (each undo step
+ * made, undone or redone): autosave listens to it. */
+gboolean      op_document_is_modified      (OpDocument     *self);
+void          op_document_set_modified     (OpDocument     *self);
+GFile        *op_document_get_project_file (OpDocument     *self);
+void          op_document_saved            (OpDocument     *self,
                                             GFile          *file);
 
 void          op_document_load_async       (OpDocument         *self,

@@ -34,6 +34,7 @@ struct _OpVersion
   gint64 seed;
   guint generation;
   guint serial;          /* changes whenever the picture changes */
+  guint64 uid;           /* unique in the process, never reused */
 };
 
 G_DEFINE_FINAL_TYPE (OpVersion, op_version, G_TYPE_OBJECT)
@@ -64,6 +65,13 @@ op_version_class_init (OpVersionClass *klass)
 static void
 op_version_init (OpVersion *self)
 {
+  static gint64 last_uid;
+  static GMutex uid_lock;
+
+  g_mutex_lock (&uid_lock);
+  self->uid = (guint64) ++last_uid;
+  g_mutex_unlock (&uid_lock);
+
   self->children = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
@@ -106,6 +114,28 @@ op_version_new_root_from (OpImage   *picture,
     self->params = op_params_copy (from->params);
   self->seed = from->seed;
   self->generation = from->generation;
+
+  return self;
+}
+
+/**
+ * op_version_new_root_with:
+ * @params: (nullable): how the picture was made, for a root made by "use as base"
+ *
+ * A root read back from a project.
+ */
+OpVersion *
+op_version_new_root_with (OpImage        *picture,
+                          const OpParams *params,
+                          gint64          seed,
+                          guint           generation)
+{
+  OpVersion *self = op_version_new_root (picture);
+
+  if (params != NULL)
+    self->params = op_params_copy (params);
+  self->seed = seed;
+  self->generation = generation;
 
   return self;
 }
@@ -398,4 +428,13 @@ op_version_drop_composite (OpVersion *self)
   g_clear_pointer (&self->composite, op_image_unref);
   self->serial++;
   drop_descendants (self);
+}
+
+/* A number no other version of this process has: what caches of encoded pictures key on,
+ * since an address can be reused once a version is freed. */
+guint64
+op_version_get_uid (OpVersion *self)
+{
+  g_return_val_if_fail (OP_IS_VERSION (self), 0);
+  return self->uid;
 }

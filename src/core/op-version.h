@@ -26,6 +26,10 @@ G_DECLARE_FINAL_TYPE (OpVersion, op_version, OP, VERSION, GObject)
 OpVersion       *op_version_new_root        (OpImage         *picture);
 OpVersion       *op_version_new_root_from   (OpImage         *picture,
                                              OpVersion       *from);
+OpVersion       *op_version_new_root_with   (OpImage         *picture,
+                                             const OpParams  *params,
+                                             gint64           seed,
+                                             guint            generation);
 OpVersion       *op_version_new_variant     (OpVersion       *parent,
                                              const OpMargins *margins,
                                              OpImage         *patch,
@@ -72,5 +76,6 @@ void             op_version_set_composite   (OpVersion       *self,
                                              OpImage         *composite);
 void             op_version_drop_composite  (OpVersion       *self);
 guint            op_version_get_serial      (OpVersion       *self);
+guint64          op_version_get_uid         (OpVersion       *self);
 
 G_END_DECLS
