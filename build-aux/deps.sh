@@ -13,6 +13,7 @@ packages=(
   xvfb xauth dbus dbus-x11 gnome-keyring
   imagemagick xdotool librsvg2-common webp-pixbuf-loader adwaita-icon-theme
   fonts-cantarell fonts-noto-cjk
+  krita   # tests: a saved project must open in Krita
 )
 
 if [ "${1:-}" = "--bench" ]; then

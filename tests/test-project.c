@@ -822,6 +822,34 @@ test_sample_photo (void)
                    op_image_get_icc_profile (op_document_get_image (back)) != NULL);
 }
 
+/* For tests/test-krita.sh: the project of round-trip and its current picture, written
+ * where OVERPAINT_ORA_OUT says, so another program can open it. */
+static void
+test_write_for_others (void)
+{
+  const char *dir = g_getenv ("OVERPAINT_ORA_OUT");
+  g_autoptr(OpDocument) doc = NULL;
+  g_autoptr(OpProjectSnapshot) snapshot = NULL;
+  g_autofree char *ora = NULL;
+  g_autofree char *png = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (dir == NULL)
+    {
+      g_test_skip ("OVERPAINT_ORA_OUT is not set");
+      return;
+    }
+
+  doc = make_project ();
+  snapshot = op_project_snapshot_new (doc, NULL);
+  ora = g_build_filename (dir, "project.ora", NULL);
+  png = g_build_filename (dir, "expected.png", NULL);
+  g_assert_true (op_project_snapshot_write (snapshot, ora, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (op_image_save_png (op_document_get_image (doc), png, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -837,6 +865,7 @@ main (int   argc,
   g_test_add_func ("/project/bad-contents", test_bad_contents);
   g_test_add_func ("/project/foreign", test_foreign_openraster);
   g_test_add_func ("/project/sample-photo", test_sample_photo);
+  g_test_add_func ("/project/write-for-others", test_write_for_others);
 
   return g_test_run ();
 }
