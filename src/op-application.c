@@ -21,6 +21,8 @@ struct _OpApplication
 
   /* Owned references */
   GSettings *settings;
+
+  gboolean recovery_offered;
 };
 
 G_DEFINE_FINAL_TYPE (OpApplication, op_application, ADW_TYPE_APPLICATION)
@@ -97,6 +99,8 @@ static const struct {
   { "app.quit", { "<Control>q", NULL } },
   { "app.preferences", { "<Control>comma", NULL } },
   { "win.open", { "<Control>o", NULL } },
+  { "win.save", { "<Control>s", NULL } },
+  { "win.save-as", { "<Control><Shift>s", NULL } },
   { "win.export", { "<Control><Shift>e", NULL } },
   { "win.paste", { "<Control>v", NULL } },
   { "win.undo", { "<Control>z", NULL } },
@@ -129,10 +133,26 @@ op_application_startup (GApplication *application)
                                            app_accels[i].accels);
 }
 
+/* The first window offers what a crash left unsaved. */
+static void
+offer_recovery_once (OpApplication *self,
+                     OpWindow      *window)
+{
+  if (self->recovery_offered)
+    return;
+
+  self->recovery_offered = TRUE;
+  op_window_offer_recovery (window);
+}
+
 static void
 op_application_activate (GApplication *application)
 {
-  gtk_window_present (GTK_WINDOW (get_or_create_window (OP_APPLICATION (application))));
+  OpApplication *self = OP_APPLICATION (application);
+  OpWindow *window = get_or_create_window (self);
+
+  gtk_window_present (GTK_WINDOW (window));
+  offer_recovery_once (self, window);
 }
 
 static void
@@ -148,6 +168,7 @@ op_application_open (GApplication  *application,
     op_window_open_file (window, files[0]);
 
   gtk_window_present (GTK_WINDOW (window));
+  offer_recovery_once (OP_APPLICATION (application), window);
 }
 
 static void

@@ -301,7 +301,6 @@ add_variants (OpWindow *self,
   OpRequest *request = op_job_get_request (job);
   GPtrArray *variants = op_job_get_variants (job);
   g_autoptr(GPtrArray) versions = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autofree char *message = NULL;
   guint generation, serial;
 
   if (variants == NULL || variants->len == 0)
@@ -331,12 +330,8 @@ add_variants (OpWindow *self,
       g_ptr_array_add (versions, version);
     }
 
-  op_document_add_variants (self->document, parent, versions);
-
-  message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u variant ready",
-                                          "%u variants ready", versions->len),
-                             versions->len);
-  _op_window_show_message (self, message);
+  /* on disk in the recovery copy before they are shown */
+  _op_window_add_variants_safely (self, parent, versions);
 }
 
 static void

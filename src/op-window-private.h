@@ -10,6 +10,7 @@
 #include "op-backend.h"
 #include "op-compare-view.h"
 #include "op-parameter-sidebar.h"
+#include "op-project.h"
 #include "op-prompt-suggestions.h"
 #include "op-version-strip.h"
 #include "op-window.h"
@@ -62,6 +63,24 @@ struct _OpWindow
   guint preview_source;
   guint suggestions_source;
   gboolean updating_margins;
+
+  /* op-window-project.c */
+  GMenu *recent_section;         /* template */
+  AdwMessageDialog *ask_dialog;  /* unsaved changes, or a recovery offer */
+  OpProjectCache *save_cache;
+  OpProjectCache *recovery_cache;
+  char *recovery_id;             /* this window's recovery copy, in the user state dir */
+  GQueue recovery_queue;         /* PendingVariants waiting for the copy to be written */
+  GPtrArray *recoveries;         /* copies left by a crash, still to offer */
+  guint autosave_source;
+  gint64 first_unsaved_change;   /* monotonic time; 0: none waiting */
+  guint64 changes;               /* ::changed seen, to tell a save what it missed */
+  gboolean recovery_running;
+  gboolean recovery_again;
+  gboolean recovery_warned;
+  gboolean saving;
+  gboolean close_confirmed;
+  gboolean disposed;
 };
 
 /* op-window-generate.c: generation, versions, the context preview */
@@ -76,6 +95,24 @@ void _op_window_describe_dispose  (OpWindow *self);
 void _op_window_remember_prompt   (OpWindow   *self,
                                    const char *prompt);
 void _op_window_queue_preview     (OpWindow *self);
+
+/* op-window-project.c: Save, Open, recent projects, autosave and recovery */
+void     _op_window_project_init       (OpWindow  *self);
+void     _op_window_project_dispose    (OpWindow  *self);
+void     _op_window_project_finalize   (OpWindow  *self);
+gboolean _op_window_project_close_request (OpWindow *self);
+void     _op_window_update_title       (OpWindow  *self);
+void     _op_window_open_project       (OpWindow  *self,
+                                        GFile     *file);
+void     _op_window_open_file_confirmed (OpWindow *self,
+                                        GFile     *file);
+void     _op_window_save_as            (OpWindow  *self,
+                                        GTask     *task);
+void     _op_window_add_variants_safely (OpWindow *self,
+                                        OpVersion *parent,
+                                        GPtrArray *versions);
+void     _op_window_remember_folder    (OpWindow  *self,
+                                        GFile     *file);
 
 void _op_window_set_action_enabled (OpWindow   *self,
                                     const char *name,

@@ -25,7 +25,7 @@ G_DEFINE_FINAL_TYPE (OpWindow, op_window, ADW_TYPE_APPLICATION_WINDOW)
 static GParamSpec *properties[N_PROPS];
 
 static const char * const document_actions[] = {
-  "export", "invert-mask", "clear-mask", "select-all", "grow-mask", "feather-mask",
+  "export", "save", "save-as", "invert-mask", "clear-mask", "select-all", "grow-mask", "feather-mask",
   "zoom-in", "zoom-out", "zoom-fit", "zoom-100",
 };
 
@@ -76,9 +76,9 @@ _op_window_show_message (OpWindow   *self,
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
 }
 
-static void
-remember_folder (OpWindow *self,
-                 GFile    *file)
+void
+_op_window_remember_folder (OpWindow *self,
+                            GFile    *file)
 {
   g_autoptr(GFile) parent = NULL;
   g_autofree char *uri = NULL;
@@ -111,13 +111,7 @@ static void
 on_document_image_changed_cb (OpWindow   *self,
                               OpDocument *document)
 {
-  OpImage *image = op_document_get_image (document);
-  g_autofree char *title = op_document_dup_title (document);
-  g_autofree char *subtitle = NULL;
-
-  subtitle = g_strdup_printf ("%s — %d × %d", title,
-                              op_image_get_width (image), op_image_get_height (image));
-  adw_window_title_set_subtitle (self->window_title, subtitle);
+  _op_window_update_title (self);
   gtk_stack_set_visible_child_name (self->view_stack, "canvas");
   gtk_widget_grab_focus (GTK_WIDGET (self->canvas));
   update_actions (self);
@@ -158,7 +152,7 @@ load_cb (GObject      *object,
       return;
     }
 
-  remember_folder (self, op_document_get_file (OP_DOCUMENT (object)));
+  _op_window_remember_folder (self, op_document_get_file (OP_DOCUMENT (object)));
 }
 
 static void
@@ -213,7 +207,7 @@ export_cb (GObject      *object,
 
   message = g_strdup_printf (_("Exported “%s”"), name);
   _op_window_show_message (op->self, message);
-  remember_folder (op->self, op->file);
+  _op_window_remember_folder (op->self, op->file);
 }
 
 static void
@@ -225,7 +219,7 @@ on_open_response_cb (OpWindow             *self,
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
 
-      op_window_open_file (self, file);
+      _op_window_open_file_confirmed (self, file);
     }
 
   g_clear_object (&self->chooser);
@@ -262,7 +256,7 @@ on_drop_cb (OpWindow      *self,
   if (files == NULL)
     return FALSE;
 
-  op_window_open_file (self, files->data);
+  _op_window_open_file_confirmed (self, files->data);
   return TRUE;
 }
 
@@ -302,11 +296,13 @@ open_action (GSimpleAction *action,
   if (self->chooser != NULL)
     return;
 
-  self->chooser = gtk_file_chooser_native_new (_("Open a Picture"), GTK_WINDOW (self),
+  self->chooser = gtk_file_chooser_native_new (_("Open a Picture or Project"), GTK_WINDOW (self),
                                                GTK_FILE_CHOOSER_ACTION_OPEN,
                                                _("_Open"), _("_Cancel"));
-  gtk_file_filter_set_name (filter, _("Pictures"));
+  gtk_file_filter_set_name (filter, _("Pictures and projects"));
   gtk_file_filter_add_pixbuf_formats (filter);
+  gtk_file_filter_add_mime_type (filter, OP_PROJECT_MIME_TYPE);
+  gtk_file_filter_add_suffix (filter, "ora");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
   set_chooser_folder (self, self->chooser);
   g_signal_connect_object (self->chooser, "response", G_CALLBACK (on_open_response_cb), self,
@@ -445,6 +441,9 @@ op_window_close_request (GtkWindow *window)
   OpWindow *self = (OpWindow *) window;
   int width, height;
 
+  if (_op_window_project_close_request (self))
+    return TRUE;
+
   gtk_window_get_default_size (window, &width, &height);
   g_settings_set_int (self->settings, "window-width", width);
   g_settings_set_int (self->settings, "window-height", height);
@@ -464,6 +463,7 @@ op_window_constructed (GObject *object)
   bind_settings (self);
   _op_window_generate_init (self);
   _op_window_describe_init (self);
+  _op_window_project_init (self);
   update_actions (self);
 }
 
@@ -472,6 +472,7 @@ op_window_dispose (GObject *object)
 {
   OpWindow *self = (OpWindow *) object;
 
+  _op_window_project_dispose (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   _op_window_describe_dispose (self);
@@ -491,6 +492,14 @@ op_window_dispose (GObject *object)
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (op_window_parent_class)->dispose (object);
+}
+
+static void
+op_window_finalize (GObject *object)
+{
+  _op_window_project_finalize (OP_WINDOW (object));
+
+  G_OBJECT_CLASS (op_window_parent_class)->finalize (object);
 }
 
 static void
@@ -521,6 +530,7 @@ op_window_class_init (OpWindowClass *klass)
 
   object_class->constructed = op_window_constructed;
   object_class->dispose = op_window_dispose;
+  object_class->finalize = op_window_finalize;
   object_class->set_property = op_window_set_property;
   window_class->close_request = op_window_close_request;
 
@@ -549,6 +559,7 @@ op_window_class_init (OpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OpWindow, strip_revealer);
   gtk_widget_class_bind_template_child (widget_class, OpWindow, strip_box);
   gtk_widget_class_bind_template_child (widget_class, OpWindow, sidebar_box);
+  gtk_widget_class_bind_template_child (widget_class, OpWindow, recent_section);
 }
 
 static void
@@ -608,7 +619,8 @@ op_window_get_canvas (OpWindow *self)
 /**
  * op_window_open_file:
  *
- * Opens a picture off the main thread; a failure shows a toast and changes nothing.
+ * Opens a picture or a project (.ora) off the main thread; a failure shows a toast and
+ * changes nothing.  It replaces the document without asking: the actions ask first.
  */
 void
 op_window_open_file (OpWindow *self,
@@ -616,6 +628,12 @@ op_window_open_file (OpWindow *self,
 {
   g_return_if_fail (OP_IS_WINDOW (self));
   g_return_if_fail (G_IS_FILE (file));
+
+  if (op_project_is_project_path (g_file_peek_path (file)))
+    {
+      _op_window_open_project (self, file);
+      return;
+    }
 
   op_document_load_async (self->document, file, self->cancellable, load_cb, g_object_ref (self));
 }

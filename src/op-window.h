@@ -31,4 +31,15 @@ void        op_window_export_variants (OpWindow       *self,
 void        op_window_show_error   (OpWindow       *self,
                                     const char     *message);
 
+/* Saves the document as a project (.ora); @file NULL: its own project, or ask. */
+void        op_window_save_async   (OpWindow           *self,
+                                    GFile              *file,
+                                    GCancellable       *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer            user_data);
+gboolean    op_window_save_finish  (OpWindow           *self,
+                                    GAsyncResult       *result,
+                                    GError            **error);
+guint       op_window_offer_recovery (OpWindow         *self);
+
 G_END_DECLS

@@ -291,6 +291,7 @@ typedef struct
   guint               n_finished;
   OpJobState          last_state;
   char               *last_error;
+  OpVersion *before;            /* current before a generation */
 } Fixture;
 
 static void
@@ -571,10 +572,18 @@ job_finished (Fixture *f)
 }
 
 /* Generate, as the button does, and wait for the job to end. */
+static gboolean
+variants_shown (Fixture *f)
+{
+  return op_document_get_current (f->document) != f->before;
+}
+
 static void
 generate (Fixture    *f,
           OpJobState  expected)
 {
+  OpVersion *before = op_document_get_current (f->document);
+
   g_object_set_data (G_OBJECT (f->window), "test-waiting", GUINT_TO_POINTER (f->n_finished));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.generate", NULL));
   wait_until (job_finished, f);
@@ -582,6 +591,13 @@ generate (Fixture    *f,
   if (f->last_state != expected)
     g_error ("the job ended %d, not %d: %s", f->last_state, expected,
              f->last_error != NULL ? f->last_error : "no error");
+
+  /* the variants are shown once the recovery copy holds them */
+  if (expected == OP_JOB_DONE)
+    {
+      f->before = before;
+      wait_until (variants_shown, f);
+    }
 }
 
 /* Where the blend is 0 the document's picture is @source's, bit for bit. */

@@ -161,6 +161,9 @@ typedef struct
 struct _OpProjectSnapshot
 {
   GArray *nodes;       /* Node, in pre-order: a parent before its children */
+  OpVersion *pending_parent;  /* while taking it: new variants go under this one */
+  GPtrArray *pending;
+  gboolean recovery;
   int current;
   OpMargins margins;
   guint last_generation;
@@ -223,6 +226,15 @@ snapshot_add (OpProjectSnapshot *self,
 
   for (guint i = 0; i < op_version_get_n_children (version); i++)
     snapshot_add (self, document, op_version_get_child (version, i), index);
+
+  if (version == self->pending_parent)
+    {
+      int first = (int) self->nodes->len;
+
+      for (guint i = 0; i < self->pending->len; i++)
+        snapshot_add (self, document, self->pending->pdata[i], index);
+      self->current = first;
+    }
 }
 
 /**
@@ -233,12 +245,24 @@ OpProjectSnapshot *
 op_project_snapshot_new (OpDocument     *document,
                          const OpParams *sidebar)
 {
+  return op_project_snapshot_new_with_variants (document, sidebar, NULL, NULL);
+}
+
+OpProjectSnapshot *
+op_project_snapshot_new_with_variants (OpDocument     *document,
+                                       const OpParams *sidebar,
+                                       OpVersion      *parent,
+                                       GPtrArray      *versions)
+{
   OpProjectSnapshot *self;
 
   g_return_val_if_fail (OP_IS_DOCUMENT (document), NULL);
   g_return_val_if_fail (op_document_get_root (document) != NULL, NULL);
+  g_return_val_if_fail ((parent == NULL) == (versions == NULL), NULL);
 
   self = g_new0 (OpProjectSnapshot, 1);
+  self->pending_parent = parent;
+  self->pending = versions;
   self->nodes = g_array_new (FALSE, TRUE, sizeof (Node));
   g_array_set_clear_func (self->nodes, (GDestroyNotify) node_clear);
   op_document_get_margins (document, &self->margins);
@@ -247,8 +271,18 @@ op_project_snapshot_new (OpDocument     *document,
     self->sidebar = op_params_copy (sidebar);
 
   snapshot_add (self, document, op_document_get_root (document), -1);
+  self->pending_parent = NULL;
+  self->pending = NULL;
 
   return self;
+}
+
+void
+op_project_snapshot_set_recovery (OpProjectSnapshot *self,
+                                  gboolean           recovery)
+{
+  g_return_if_fail (self != NULL);
+  self->recovery = recovery;
 }
 
 void
@@ -409,7 +443,7 @@ writer_release (Writer *w,
 {
   Node *node = &g_array_index (w->snapshot->nodes, Node, index);
 
-  if (w->children_left[index] == 0 && index != w->snapshot->current)
+  if (w->children_left[index] == 0 && (index != w->snapshot->current || w->snapshot->recovery))
     g_clear_pointer (&w->composites[index], op_image_unref);
 
   if (node->parent >= 0 && --w->children_left[node->parent] == 0)
@@ -435,7 +469,8 @@ writer_encode_all (Writer  *w,
     {
       Node *node = &g_array_index (s->nodes, Node, i);
 
-      if ((w->layers[i] = writer_encode (w, i, 'l', error)) == NULL)
+      if ((!s->recovery || node->parent < 0) &&
+          (w->layers[i] = writer_encode (w, i, 'l', error)) == NULL)
         return FALSE;
       if (node->parent >= 0 &&
           ((w->patches[i] = writer_encode (w, i, 'p', error)) == NULL ||
@@ -443,7 +478,8 @@ writer_encode_all (Writer  *w,
         return FALSE;
       if (node->brush != NULL && (w->brushes[i] = encode_mask (node->brush, error)) == NULL)
         return FALSE;
-      if ((int) i == s->current && (w->thumbnail = writer_encode (w, i, 't', error)) == NULL)
+      if ((int) i == (s->recovery ? 0 : s->current) &&
+          (w->thumbnail = writer_encode (w, i, 't', error)) == NULL)
         return FALSE;
 
       /* a leaf is done now; an inner node once its last child is */
@@ -478,7 +514,8 @@ static char *
 stack_xml (Writer *w)
 {
   OpProjectSnapshot *s = w->snapshot;
-  const Node *current = &g_array_index (s->nodes, Node, s->current);
+  int shown = s->recovery ? 0 : s->current;
+  const Node *current = &g_array_index (s->nodes, Node, shown);
   GString *xml = g_string_new ("<?xml version='1.0' encoding='UTF-8'?>\n");
 
   g_string_append_printf (xml,
@@ -492,15 +529,20 @@ stack_xml (Writer *w)
   for (int i = (int) s->nodes->len - 1; i >= 0; i--)
     {
       const Node *node = &g_array_index (s->nodes, Node, i);
-      g_autofree char *name = layer_name (node, i);
-      g_autofree char *escaped = g_markup_escape_text (name, -1);
+      g_autofree char *name = NULL;
+      g_autofree char *escaped = NULL;
+
+      if (w->layers[i] == NULL)
+        continue;
+      name = layer_name (node, i);
+      escaped = g_markup_escape_text (name, -1);
 
       g_string_append_printf (xml,
                               "  <layer name=\"%s\" src=\"data/version-%d.png\" x=\"%d\" y=\"%d\" "
                               "opacity=\"1.0\" visibility=\"%s\" composite-op=\"svg:src-over\" "
                               "overpaint:version=\"%d\"/>\n",
                               escaped, i, node->x - current->x, node->y - current->y,
-                              i == s->current ? "visible" : "hidden", i);
+                              i == shown ? "visible" : "hidden", i);
     }
 
   g_string_append (xml, " </stack>\n</image>\n");
@@ -621,7 +663,8 @@ project_json (Writer *w)
       json_builder_add_int_value (b, node->seed);
       json_builder_set_member_name (b, "generation");
       json_builder_add_int_value (b, node->generation);
-      add_string_member (b, "layer", layer);
+      if (w->layers[i] != NULL)
+        add_string_member (b, "layer", layer);
 
       if (node->parent < 0)
         add_string_member (b, "picture", layer);
@@ -791,8 +834,11 @@ writer_zip (Writer  *w,
       const Node *node = &g_array_index (s->nodes, Node, i);
       char *name;
 
-      g_ptr_array_add (names, name = g_strdup_printf ("data/version-%u.png", i));
-      ok = archive_add_bytes (za, name, w->layers[i], error);
+      if (w->layers[i] != NULL)
+        {
+          g_ptr_array_add (names, name = g_strdup_printf ("data/version-%u.png", i));
+          ok = archive_add_bytes (za, name, w->layers[i], error);
+        }
 
       if (ok && node->parent >= 0)
         {
@@ -809,7 +855,8 @@ writer_zip (Writer  *w,
         }
     }
 
-  ok = ok && archive_add_bytes (za, "mergedimage.png", w->layers[s->current], error) &&
+  ok = ok && archive_add_bytes (za, "mergedimage.png", w->layers[s->recovery ? 0 : s->current],
+                               error) &&
        archive_add_bytes (za, "Thumbnails/thumbnail.png", w->thumbnail, error) &&
        archive_add (za, "overpaint/project.json", json, strlen (json), TRUE, error);
 

@@ -57,6 +57,17 @@ typedef struct _OpProjectSnapshot OpProjectSnapshot;
 
 OpProjectSnapshot *op_project_snapshot_new     (OpDocument        *document,
                                                 const OpParams    *sidebar);
+/* The document as it will be once @versions (new variants of @parent, not yet in the
+ * tree) are added and the first is current: what the recovery copy holds before the
+ * variants are shown. */
+OpProjectSnapshot *op_project_snapshot_new_with_variants (OpDocument     *document,
+                                                const OpParams    *sidebar,
+                                                OpVersion         *parent,
+                                                GPtrArray         *versions);
+/* A recovery copy: only Overpaint reads it, so it leaves out the versions' layers (the
+ * original stays), which keeps the write after a generation quick. */
+void               op_project_snapshot_set_recovery (OpProjectSnapshot *self,
+                                                gboolean           recovery);
 void               op_project_snapshot_free    (OpProjectSnapshot *self);
 guint              op_project_snapshot_get_n_versions (OpProjectSnapshot *self);
 GBytes            *op_project_snapshot_encode  (OpProjectSnapshot *self,

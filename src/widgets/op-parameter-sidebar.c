@@ -1248,3 +1248,60 @@ op_parameter_sidebar_set_history (OpParameterSidebar *self,
                                history != NULL ? _("Alt+Up and Alt+Down go through the prompts "
                                                    "you generated with") : NULL);
 }
+
+/**
+ * op_parameter_sidebar_set_params:
+ * @params: what to show (a project's saved sidebar)
+ *
+ * Shows @params: the backend first (it rebinds the rest), then every parameter.  An
+ * unknown backend keeps the chosen one.  The fields are bound to the settings, so this
+ * also becomes what the next session starts with, as if the user had typed it.
+ */
+void
+op_parameter_sidebar_set_params (OpParameterSidebar *self,
+                                 const OpParams     *params)
+{
+  g_autoptr(OpBackend) known = NULL;
+  guint n;
+
+  g_return_if_fail (OP_IS_PARAMETER_SIDEBAR (self));
+  g_return_if_fail (params != NULL);
+
+  if (params->backend != NULL && (known = op_backend_new_for_id (params->backend, NULL)) != NULL &&
+      (self->backend == NULL || g_strcmp0 (op_backend_get_id (self->backend), params->backend) != 0))
+    g_settings_set_string (self->settings, "backend", params->backend);
+
+  self->changes_blocked++;
+  op_parameter_sidebar_set_prompt (self, params->prompt != NULL ? params->prompt : "");
+  gtk_text_buffer_set_text (self->negative_buffer,
+                            params->negative_prompt != NULL ? params->negative_prompt : "", -1);
+  gtk_editable_set_text (GTK_EDITABLE (self->sampler_row),
+                         params->sampler != NULL ? params->sampler : "");
+  gtk_editable_set_text (GTK_EDITABLE (self->scheduler_row),
+                         params->scheduler != NULL ? params->scheduler : "");
+  if (self->backend_settings != NULL)
+    g_settings_set_string (self->backend_settings, "model",
+                           params->model != NULL ? params->model : "");
+
+  /* the model may not be in the list yet: pick it when it is */
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->model_list));
+  for (guint i = 0; i < n; i++)
+    if (i > 0 && g_strcmp0 (gtk_string_list_get_string (self->model_list, i), params->model) == 0)
+      adw_combo_row_set_selected (self->model_row, i);
+
+  gtk_toggle_button_set_active (self->seed_lock_button, params->seed >= 0);
+  if (params->seed >= 0)
+    gtk_adjustment_set_value (self->seed_adjustment, (double) params->seed);
+  gtk_adjustment_set_value (self->variants_adjustment, params->n_variants);
+  gtk_adjustment_set_value (self->steps_adjustment, params->steps);
+  gtk_adjustment_set_value (self->cfg_adjustment, params->cfg);
+  gtk_adjustment_set_value (self->strength_adjustment, params->strength);
+  gtk_adjustment_set_value (self->grow_adjustment, params->mask_grow);
+  gtk_adjustment_set_value (self->feather_adjustment, params->mask_feather);
+  adw_combo_row_set_selected (self->context_row, params->context);
+  gtk_adjustment_set_value (self->padding_adjustment, params->padding);
+  gtk_switch_set_active (self->color_match_switch, params->color_match);
+  self->changes_blocked--;
+
+  emit_params_changed (self);
+}

@@ -27,6 +27,8 @@ GtkWidget  *op_parameter_sidebar_new          (GSettings          *settings);
 GSettings  *op_parameter_sidebar_get_settings (OpParameterSidebar *self);
 OpBackend  *op_parameter_sidebar_get_backend  (OpParameterSidebar *self);
 OpParams   *op_parameter_sidebar_dup_params   (OpParameterSidebar *self);
+void        op_parameter_sidebar_set_params   (OpParameterSidebar *self,
+                                               const OpParams     *params);
 const char *op_parameter_sidebar_get_prompt   (OpParameterSidebar *self);
 /* Adds @phrase to the prompt (or the negative prompt) at the cursor, with the commas
  * that separate it from its neighbours. */
