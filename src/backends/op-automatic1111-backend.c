@@ -420,6 +420,29 @@ names_from_answer (JsonNode        *root,
   return g_strv_builder_end (names);
 }
 
+static GStrv
+list_from_response (const Server    *server,
+                    const ListKind  *kind,
+                    OpHttpResponse  *response,
+                    GError         **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+
+  if (kind->optional && op_http_response_get_status (response) == 404)
+    {
+      g_set_error (error, OP_BACKEND_ERROR, OP_BACKEND_ERROR_NOT_SUPPORTED,
+                   _("This version of the %s has no list at %s; version 1.9 "
+                     "or later has."), service_name (), kind->path);
+      return NULL;
+    }
+
+  if (!check_response (server, response, error) ||
+      (root = op_http_response_parse_json (response, error)) == NULL)
+    return NULL;
+
+  return names_from_answer (root, kind, error);
+}
+
 static void
 list_thread (GTask        *task,
              gpointer      source_object,
@@ -429,29 +452,13 @@ list_thread (GTask        *task,
   ListData *data = task_data;
   g_autoptr(OpHttpRequest) request = NULL;
   g_autoptr(OpHttpResponse) response = NULL;
-  g_autoptr(JsonNode) root = NULL;
   GError *error = NULL;
   GStrv names;
 
   request = server_request (&data->server, "GET", data->kind->path);
   response = op_http_request_send (request, cancellable, &error);
-  if (response == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (data->kind->optional && op_http_response_get_status (response) == 404)
-    {
-      g_task_return_new_error (task, OP_BACKEND_ERROR, OP_BACKEND_ERROR_NOT_SUPPORTED,
-                               _("This version of the %s has no list at %s; version 1.9 "
-                                 "or later has."), service_name (), data->kind->path);
-      return;
-    }
-
-  if (!check_response (&data->server, response, &error) ||
-      (root = op_http_response_parse_json (response, &error)) == NULL ||
-      (names = names_from_answer (root, data->kind, &error)) == NULL)
+  if (response == NULL ||
+      (names = list_from_response (&data->server, data->kind, response, &error)) == NULL)
     {
       g_task_return_error (task, error);
       return;
@@ -864,6 +871,21 @@ read_progress (Watch      *watch,
     }
 }
 
+/* What an answer from the progress endpoint says; nothing when it is not a 2xx object. */
+static void
+progress_from_response (Watch          *watch,
+                        OpHttpResponse *response,
+                        Report         *report)
+{
+  g_autoptr(JsonNode) root = NULL;
+  guint status = op_http_response_get_status (response);
+
+  if (status >= 200 && status < 300 &&
+      (root = op_http_response_parse_json (response, NULL)) != NULL &&
+      JSON_NODE_HOLDS_OBJECT (root))
+    read_progress (watch, json_node_get_object (root), report);
+}
+
 /* One look at the progress; FALSE when the server did not answer at all. */
 static gboolean
 poll_progress (Watch  *watch,
@@ -871,9 +893,7 @@ poll_progress (Watch  *watch,
 {
   g_autoptr(OpHttpRequest) request = NULL;
   g_autoptr(OpHttpResponse) response = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
-  guint status;
 
   request = server_request (&watch->server, "GET",
                             "/sdapi/v1/progress?skip_current_image=false");
@@ -889,12 +909,7 @@ poll_progress (Watch  *watch,
       return FALSE;
     }
 
-  status = op_http_response_get_status (response);
-  if (status >= 200 && status < 300 &&
-      (root = op_http_response_parse_json (response, NULL)) != NULL &&
-      JSON_NODE_HOLDS_OBJECT (root))
-    read_progress (watch, json_node_get_object (root), report);
-
+  progress_from_response (watch, response, report);
   return TRUE;
 }
 
@@ -1169,6 +1184,20 @@ parse_answer (const GenerateData  *data,
   return g_steal_pointer (&results);
 }
 
+static GPtrArray *
+results_from_response (const GenerateData  *data,
+                       OpHttpResponse      *response,
+                       GError             **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+
+  if (!check_response (&data->server, response, error) ||
+      (root = op_http_response_parse_json (response, error)) == NULL)
+    return NULL;
+
+  return parse_answer (data, root, error);
+}
+
 static void
 generate_thread (GTask        *task,
                  gpointer      source_object,
@@ -1178,15 +1207,12 @@ generate_thread (GTask        *task,
   const GenerateData *data = task_data;
   g_autoptr(JsonNode) body = NULL;
   g_autoptr(OpHttpResponse) response = NULL;
-  g_autoptr(JsonNode) root = NULL;
   GPtrArray *results;
   GError *error = NULL;
 
   if ((body = build_body (data, cancellable, &error)) == NULL ||
       (response = send_generation (data, body, cancellable, &error)) == NULL ||
-      !check_response (&data->server, response, &error) ||
-      (root = op_http_response_parse_json (response, &error)) == NULL ||
-      (results = parse_answer (data, root, &error)) == NULL)
+      (results = results_from_response (data, response, &error)) == NULL)
     {
       g_task_return_error (task, error);
       return;
@@ -1216,6 +1242,44 @@ describe_data_free (DescribeData *data)
   g_free (data);
 }
 
+static char *
+caption_from_response (const Server    *server,
+                       const char      *model,
+                       OpHttpResponse  *response,
+                       GError         **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+  const char *caption;
+
+  /* 404 "Model not found": this server has no such interrogator */
+  if (op_http_response_get_status (response) == 404)
+    {
+      g_autofree char *detail = error_detail (response);
+
+      if (g_strcmp0 (detail, "Model not found") == 0)
+        {
+          g_set_error (error, OP_BACKEND_ERROR, OP_BACKEND_ERROR_NOT_SUPPORTED,
+                       _("The %s has no “%s” interrogator; choose CLIP or "
+                         "DeepDanbooru."), service_name (), model);
+          return NULL;
+        }
+    }
+
+  if (!check_response (server, response, error) ||
+      (root = op_http_response_parse_json (response, error)) == NULL)
+    return NULL;
+
+  caption = op_json_member_string (op_json_node_object (root), "caption");
+  if (caption == NULL)
+    {
+      g_set_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
+                   _("%s answered the description without a caption."), service_name ());
+      return NULL;
+    }
+
+  return g_strdup (caption);
+}
+
 static void
 describe_thread (GTask        *task,
                  gpointer      source_object,
@@ -1227,10 +1291,9 @@ describe_thread (GTask        *task,
   g_autoptr(JsonNode) body = NULL;
   g_autoptr(OpHttpRequest) request = NULL;
   g_autoptr(OpHttpResponse) response = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autofree char *image = NULL;
   GError *error = NULL;
-  const char *caption;
+  char *caption;
 
   image = g_base64_encode (g_bytes_get_data (data->png, NULL), g_bytes_get_size (data->png));
   json_builder_begin_object (builder);
@@ -1243,43 +1306,14 @@ describe_thread (GTask        *task,
   op_http_request_set_json (request, body);
   op_http_request_set_stall_timeout (request, data->stall_timeout);
   response = op_http_request_send (request, cancellable, &error);
-  if (response == NULL)
+  if (response == NULL ||
+      (caption = caption_from_response (&data->server, data->model, response, &error)) == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
-  /* 404 "Model not found": this server has no such interrogator */
-  if (op_http_response_get_status (response) == 404)
-    {
-      g_autofree char *detail = error_detail (response);
-
-      if (g_strcmp0 (detail, "Model not found") == 0)
-        {
-          g_task_return_new_error (task, OP_BACKEND_ERROR, OP_BACKEND_ERROR_NOT_SUPPORTED,
-                                   _("The %s has no “%s” interrogator; choose CLIP or "
-                                     "DeepDanbooru."), service_name (), data->model);
-          return;
-        }
-    }
-
-  if (!check_response (&data->server, response, &error) ||
-      (root = op_http_response_parse_json (response, &error)) == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  caption = op_json_member_string (op_json_node_object (root), "caption");
-  if (caption == NULL)
-    {
-      g_task_return_new_error (task, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
-                               _("%s answered the description without a caption."),
-                               service_name ());
-      return;
-    }
-
-  g_task_return_pointer (task, g_strdup (caption), g_free);
+  g_task_return_pointer (task, caption, g_free);
 }
 
 /* Backend interface */
@@ -1694,4 +1728,104 @@ _op_automatic1111_backend_set_stall_timeout (OpAutomatic1111Backend *self,
   g_return_if_fail (seconds > 0);
 
   self->stall_timeout = seconds;
+}
+
+/* Reading answers without a server, for the fuzz targets: see the private header. */
+
+static void
+fuzz_server_init (Server   *server,
+                  gboolean  api_auth)
+{
+  server->url = g_strdup ("http://127.0.0.1:7860");
+  server->api_auth = api_auth ? g_strdup ("user:password") : NULL;
+}
+
+GStrv
+_op_automatic1111_read_list (OpHttpResponse  *response,
+                             guint            list,
+                             gboolean         api_auth,
+                             GError         **error)
+{
+  static const ListKind * const kinds[] = { &models_kind, &samplers_kind, &schedulers_kind };
+  Server server;
+  GStrv names;
+
+  g_return_val_if_fail (response != NULL, NULL);
+  g_return_val_if_fail (list < G_N_ELEMENTS (kinds), NULL);
+
+  fuzz_server_init (&server, api_auth);
+  names = list_from_response (&server, kinds[list], response, error);
+  server_clear (&server);
+
+  return names;
+}
+
+GPtrArray *
+_op_automatic1111_read_generation (OpHttpResponse  *response,
+                                   gboolean         api_auth,
+                                   int              width,
+                                   int              height,
+                                   int              n_variants,
+                                   gint64           seed,
+                                   GError         **error)
+{
+  GenerateData data = { 0 };
+  GPtrArray *results;
+
+  g_return_val_if_fail (response != NULL, NULL);
+  g_return_val_if_fail (width > 0 && height > 0 && n_variants > 0, NULL);
+
+  fuzz_server_init (&data.server, api_auth);
+  data.size = (OpSize) { width, height };
+  data.source_width = width;
+  data.source_height = height;
+  data.n_variants = n_variants;
+  data.seed = seed;
+  results = results_from_response (&data, response, error);
+  server_clear (&data.server);
+
+  return results;
+}
+
+char *
+_op_automatic1111_read_progress (OpHttpResponse  *response,
+                                 gboolean         seen_steps,
+                                 double          *fraction,
+                                 OpImage        **preview)
+{
+  Watch watch = { 0 };
+  Report report = { 0, NULL, NULL };
+
+  g_return_val_if_fail (response != NULL, NULL);
+
+  watch.seen_steps = seen_steps;
+  progress_from_response (&watch, response, &report);
+  g_free (watch.last_preview);
+
+  if (fraction != NULL)
+    *fraction = report.fraction;
+  if (preview != NULL)
+    *preview = g_steal_pointer (&report.preview);
+  g_clear_pointer (&report.preview, op_image_unref);
+
+  return report.text;
+}
+
+char *
+_op_automatic1111_read_caption (OpHttpResponse  *response,
+                                gboolean         api_auth,
+                                const char      *model,
+                                GError         **error)
+{
+  Server server;
+  char *caption;
+
+  g_return_val_if_fail (response != NULL, NULL);
+  g_return_val_if_fail (model != NULL, NULL);
+
+  fuzz_server_init (&server, api_auth);
+  caption = caption_from_response (&server, model, response, error);
+  server_clear (&server);
+
+  return caption;
 }

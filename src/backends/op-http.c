@@ -16,6 +16,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "op-http.h"
+#include "op-http-private.h"
 
 /* One blocking send runs one curl easy handle inside its own multi handle.  The multi
  * interface is there for cancellation: a cancelled GCancellable wakes curl_multi_poll ()
@@ -658,6 +659,30 @@ on_body_cb (char   *data,
   return length;
 }
 
+void
+_op_http_parse_header_line (GHashTable *headers,
+                            const char *data,
+                            gsize       length)
+{
+  g_autofree char *line = g_strndup (data, length);
+  char *colon;
+
+  /* A new status line starts a new set: 100 Continue, or a redirect's target. */
+  if (g_str_has_prefix (line, "HTTP/"))
+    {
+      g_hash_table_remove_all (headers);
+      return;
+    }
+
+  colon = strchr (line, ':');
+  if (colon != NULL && colon != line && !g_ascii_isspace (*line))
+    {
+      *colon = '\0';
+      g_hash_table_replace (headers, g_ascii_strdown (line, -1),
+                            g_strdup (g_strstrip (colon + 1)));
+    }
+}
+
 static size_t
 on_header_cb (char   *data,
               size_t  size,
@@ -666,24 +691,8 @@ on_header_cb (char   *data,
 {
   OpHttpTransfer *transfer = user_data;
   gsize length = size * count;
-  g_autofree char *line = g_strndup (data, length);
-  char *colon;
 
-  /* A new status line starts a new set: 100 Continue, or a redirect's target. */
-  if (g_str_has_prefix (line, "HTTP/"))
-    {
-      g_hash_table_remove_all (transfer->headers);
-      return length;
-    }
-
-  colon = strchr (line, ':');
-  if (colon != NULL && colon != line && !g_ascii_isspace (*line))
-    {
-      *colon = '\0';
-      g_hash_table_replace (transfer->headers, g_ascii_strdown (line, -1),
-                            g_strdup (g_strstrip (colon + 1)));
-    }
-
+  _op_http_parse_header_line (transfer->headers, data, length);
   return length;
 }
 
@@ -1713,4 +1722,42 @@ JsonObject *
 op_json_node_object (JsonNode *node)
 {
   return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+/* For the fuzz targets: op-http-private.h */
+
+OpHttpResponse *
+_op_http_response_new (guint               status,
+                       const char         *url,
+                       GHashTable         *headers,
+                       GBytes             *body,
+                       const char * const *secrets,
+                       gboolean            basic_auth)
+{
+  static const char * const none[] = { NULL };
+  OpHttpResponse *self;
+
+  g_return_val_if_fail (url != NULL, NULL);
+  g_return_val_if_fail (headers != NULL, NULL);
+  g_return_val_if_fail (body != NULL, NULL);
+
+  self = g_new0 (OpHttpResponse, 1);
+  self->status = status;
+  self->url = g_strdup (url);
+  self->headers = headers;
+  self->body = g_bytes_ref (body);
+  self->secrets = g_strdupv ((GStrv) (secrets != NULL ? secrets : none));
+  self->basic_auth = basic_auth;
+
+  return self;
+}
+
+double
+_op_http_retry_delay (OpHttpResponse *response,
+                      guint           attempt)
+{
+  g_return_val_if_fail (response != NULL, 0);
+  g_return_val_if_fail (attempt >= 1, 0);
+
+  return retry_delay (response, attempt);
 }

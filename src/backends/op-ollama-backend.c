@@ -13,6 +13,7 @@
 #include "op-describe.h"
 #include "op-http.h"
 #include "op-ollama-backend.h"
+#include "op-ollama-backend-private.h"
 
 /* Ollama's API (shared/contracts/backends.md, section 5).
  *
@@ -157,6 +158,42 @@ read_stream (GBytes  *body,
   return g_string_free (g_steal_pointer (&caption), FALSE);
 }
 
+static char *
+caption_from_response (OpHttpResponse  *response,
+                       const char      *model,
+                       GError         **error)
+{
+  g_autofree char *raw = NULL;
+  const char *content_type;
+
+  if (!check_response (response, model, error))
+    return NULL;
+
+  content_type = op_http_response_get_header (response, "Content-Type");
+  if (content_type != NULL && g_str_has_prefix (content_type, "application/x-ndjson"))
+    raw = read_stream (op_http_response_get_body (response), error);
+  else
+    {
+      g_autoptr(JsonNode) root = op_http_response_parse_json (response, error);
+
+      if (root != NULL)
+        {
+          const char *text = op_json_member_string (op_json_node_object (root), "response");
+
+          if (text == NULL)
+            g_set_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
+                         _("%s answered the description without a response."), service_name ());
+          else
+            raw = g_strdup (text);
+        }
+    }
+
+  if (raw == NULL)
+    return NULL;
+
+  return op_describe_take_caption (raw, service_name (), error);
+}
+
 static void
 describe_thread (GTask        *task,
                  gpointer      source_object,
@@ -170,8 +207,6 @@ describe_thread (GTask        *task,
   g_autoptr(OpHttpResponse) response = NULL;
   g_autofree char *url = g_strconcat (data->url, "/api/generate", NULL);
   g_autofree char *image = NULL;
-  g_autofree char *raw = NULL;
-  const char *content_type;
   GError *error = NULL;
   char *caption;
 
@@ -200,38 +235,45 @@ describe_thread (GTask        *task,
   op_http_request_set_json (request, body);
   op_http_request_set_stall_timeout (request, STALL_S);
   response = op_http_request_send (request, cancellable, &error);
-  if (response == NULL || !check_response (response, data->model, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  content_type = op_http_response_get_header (response, "Content-Type");
-  if (content_type != NULL && g_str_has_prefix (content_type, "application/x-ndjson"))
-    raw = read_stream (op_http_response_get_body (response), &error);
-  else
-    {
-      g_autoptr(JsonNode) root = op_http_response_parse_json (response, &error);
-
-      if (root != NULL)
-        {
-          const char *text = op_json_member_string (op_json_node_object (root), "response");
-
-          if (text == NULL)
-            g_set_error (&error, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
-                         _("%s answered the description without a response."), service_name ());
-          else
-            raw = g_strdup (text);
-        }
-    }
-
-  if (raw == NULL || (caption = op_describe_take_caption (raw, service_name (), &error)) == NULL)
+  if (response == NULL || (caption = caption_from_response (response, data->model, &error)) == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
   g_task_return_pointer (task, caption, g_free);
+}
+
+static GStrv
+models_from_response (OpHttpResponse  *response,
+                      GError         **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
+  JsonArray *models;
+
+  if (!check_response (response, NULL, error) ||
+      (root = op_http_response_parse_json (response, error)) == NULL)
+    return NULL;
+
+  models = op_json_member_array (op_json_node_object (root), "models");
+  if (models == NULL)
+    {
+      g_set_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
+                   _("%s sent no list of models."), service_name ());
+      return NULL;
+    }
+
+  for (guint i = 0; i < json_array_get_length (models); i++)
+    {
+      const char *name = op_json_member_string (op_json_node_object (json_array_get_element (models, i)),
+                                                 "name");
+
+      if (name != NULL && *name != '\0')
+        g_strv_builder_add (names, name);
+    }
+
+  return g_strv_builder_end (names);
 }
 
 static void
@@ -244,37 +286,17 @@ list_thread (GTask        *task,
   g_autofree char *url = g_strconcat (data->url, "/api/tags", NULL);
   g_autoptr(OpHttpRequest) request = op_http_request_new ("GET", url);
   g_autoptr(OpHttpResponse) response = NULL;
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GStrvBuilder) names = g_strv_builder_new ();
   GError *error = NULL;
-  JsonArray *models;
+  GStrv names;
 
   response = op_http_request_send (request, cancellable, &error);
-  if (response == NULL || !check_response (response, NULL, &error) ||
-      (root = op_http_response_parse_json (response, &error)) == NULL)
+  if (response == NULL || (names = models_from_response (response, &error)) == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
-  models = op_json_member_array (op_json_node_object (root), "models");
-  if (models == NULL)
-    {
-      g_task_return_new_error (task, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
-                               _("%s sent no list of models."), service_name ());
-      return;
-    }
-
-  for (guint i = 0; i < json_array_get_length (models); i++)
-    {
-      const char *name = op_json_member_string (op_json_node_object (json_array_get_element (models, i)),
-                                                 "name");
-
-      if (name != NULL && *name != '\0')
-        g_strv_builder_add (names, name);
-    }
-
-  g_task_return_pointer (task, g_strv_builder_end (names), (GDestroyNotify) g_strfreev);
+  g_task_return_pointer (task, names, (GDestroyNotify) g_strfreev);
 }
 
 static TaskData *
@@ -508,4 +530,25 @@ OpBackend *
 op_ollama_backend_new (void)
 {
   return g_object_new (OP_TYPE_OLLAMA_BACKEND, NULL);
+}
+
+/* Reading answers without a server, for the fuzz targets: see the private header. */
+
+char *
+_op_ollama_read_caption (OpHttpResponse  *response,
+                         const char      *model,
+                         GError         **error)
+{
+  g_return_val_if_fail (response != NULL, NULL);
+
+  return caption_from_response (response, model, error);
+}
+
+GStrv
+_op_ollama_read_models (OpHttpResponse  *response,
+                        GError         **error)
+{
+  g_return_val_if_fail (response != NULL, NULL);
+
+  return models_from_response (response, error);
 }

@@ -17,6 +17,7 @@
 #include "op-describe.h"
 #include "op-http.h"
 #include "op-openai-backend.h"
+#include "op-openai-backend-private.h"
 
 /* OpenAI's Images API, POST /v1/images/edits (shared/contracts/backends.md §3), one
  * multipart call per generation: the picture, the mask, the prompt, the model (always
@@ -517,22 +518,14 @@ read_answer (const GenerateData  *data,
 }
 
 static GPtrArray *
-generate (GenerateData  *data,
-          GCancellable  *cancellable,
-          GError       **error)
+results_from_response (const GenerateData  *data,
+                       OpHttpResponse      *response,
+                       GCancellable        *cancellable,
+                       GError             **error)
 {
-  g_autoptr(OpHttpRequest) request = NULL;
-  g_autoptr(OpHttpResponse) response = NULL;
   g_autoptr(JsonNode) root = NULL;
 
-  report (data, _("Encoding the picture"));
-  request = build_request (data, error);
-  if (request == NULL)
-    return NULL;
-
-  report (data, _("Waiting for OpenAI"));
-  response = op_http_request_send (request, cancellable, error);
-  if (response == NULL || !check_status (response, error))
+  if (!check_status (response, error))
     return NULL;
 
   root = op_http_response_parse_json (response, error);
@@ -541,6 +534,27 @@ generate (GenerateData  *data,
 
   report (data, _("Reading OpenAI’s answer"));
   return read_answer (data, root, cancellable, error);
+}
+
+static GPtrArray *
+generate (GenerateData  *data,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  g_autoptr(OpHttpRequest) request = NULL;
+  g_autoptr(OpHttpResponse) response = NULL;
+
+  report (data, _("Encoding the picture"));
+  request = build_request (data, error);
+  if (request == NULL)
+    return NULL;
+
+  report (data, _("Waiting for OpenAI"));
+  response = op_http_request_send (request, cancellable, error);
+  if (response == NULL)
+    return NULL;
+
+  return results_from_response (data, response, cancellable, error);
 }
 
 static void
@@ -871,6 +885,32 @@ build_chat_endpoint (const char *base)
   return g_strconcat (trimmed, g_str_has_suffix (trimmed, "/v1") ? "" : "/v1", "/chat/completions", NULL);
 }
 
+static char *
+caption_from_response (OpHttpResponse  *response,
+                       GError         **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+  JsonArray *choices;
+  const char *content = NULL;
+
+  if (!check_status (response, error) ||
+      (root = op_http_response_parse_json (response, error)) == NULL)
+    return NULL;
+
+  choices = op_json_member_array (op_json_node_object (root), "choices");
+  if (choices != NULL && json_array_get_length (choices) > 0)
+    content = op_json_member_string (op_json_member_object (op_json_node_object (json_array_get_element (choices, 0)),
+                                                            "message"), "content");
+  if (content == NULL)
+    {
+      g_set_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
+                   _("%s answered the description without a message."), SERVICE);
+      return NULL;
+    }
+
+  return op_describe_take_caption (content, SERVICE, error);
+}
+
 static void
 describe_thread (GTask        *task,
                  gpointer      source_object,
@@ -882,11 +922,8 @@ describe_thread (GTask        *task,
   g_autoptr(JsonNode) body = NULL;
   g_autoptr(OpHttpRequest) request = NULL;
   g_autoptr(OpHttpResponse) response = NULL;
-  g_autoptr(JsonNode) root = NULL;
   g_autofree char *image = NULL;
   g_autofree char *url = NULL;
-  JsonArray *choices;
-  const char *content = NULL;
   GError *error = NULL;
   char *caption;
 
@@ -932,26 +969,7 @@ describe_thread (GTask        *task,
   op_http_request_set_stall_timeout (request, data->stall_timeout);
   op_http_request_set_final_func (request, is_out_of_credits, NULL);
   response = op_http_request_send (request, cancellable, &error);
-  if (response == NULL || !check_status (response, &error) ||
-      (root = op_http_response_parse_json (response, &error)) == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  choices = op_json_member_array (op_json_node_object (root), "choices");
-  if (choices != NULL && json_array_get_length (choices) > 0)
-    content = op_json_member_string (op_json_member_object (op_json_node_object (json_array_get_element (choices, 0)),
-                                                            "message"), "content");
-  if (content == NULL)
-    {
-      g_task_return_new_error (task, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
-                               _("%s answered the description without a message."), SERVICE);
-      return;
-    }
-
-  caption = op_describe_take_caption (content, SERVICE, &error);
-  if (caption == NULL)
+  if (response == NULL || (caption = caption_from_response (response, &error)) == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, caption, g_free);
@@ -1178,4 +1196,44 @@ OpBackend *
 op_openai_backend_new (void)
 {
   return g_object_new (OP_TYPE_OPENAI_BACKEND, NULL);
+}
+
+/* Reading answers without a server, for the fuzz targets: see the private header. */
+
+GPtrArray *
+_op_openai_read_generation (OpHttpResponse  *response,
+                            int              width,
+                            int              height,
+                            int              n,
+                            gint64           seed,
+                            GError         **error)
+{
+  GenerateData data = { 0 };
+
+  g_return_val_if_fail (response != NULL, NULL);
+  g_return_val_if_fail (width > 0 && height > 0 && n > 0, NULL);
+
+  data.model = &models[0];
+  data.n = n;
+  data.size = (OpSize) { width, height };
+  data.seed = seed;
+
+  return results_from_response (&data, response, NULL, error);
+}
+
+char *
+_op_openai_read_caption (OpHttpResponse  *response,
+                         GError         **error)
+{
+  g_return_val_if_fail (response != NULL, NULL);
+
+  return caption_from_response (response, error);
+}
+
+gboolean
+_op_openai_is_out_of_credits (OpHttpResponse *response)
+{
+  g_return_val_if_fail (response != NULL, FALSE);
+
+  return is_out_of_credits (response, NULL);
 }

@@ -17,6 +17,7 @@
 
 #include "op-http.h"
 #include "op-stability-backend.h"
+#include "op-stability-backend-private.h"
 
 /* Stability AI's REST API (shared/contracts/backends.md §2), multipart calls with a
  * bearer key.  Two ways to inpaint, chosen by the "endpoint" property:
@@ -1276,6 +1277,28 @@ list_models_thread (GTask        *task,
 }
 
 /* The account's credits: GET /v1/user/balance → {"credits": number}. */
+static gboolean
+read_balance (OpHttpResponse  *response,
+              double          *credits,
+              GError         **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+
+  if (!check_answer (response, error) ||
+      (root = op_http_response_parse_json (response, error)) == NULL)
+    return FALSE;
+
+  *credits = 0;
+  if (!op_json_member_number (op_json_node_object (root), "credits", credits))
+    {
+      g_set_error_literal (error, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
+                           _("Stability AI answered without a credit balance."));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static void
 balance_thread (GTask        *task,
                 gpointer      source_object,
@@ -1284,26 +1307,14 @@ balance_thread (GTask        *task,
 {
   g_autoptr(OpHttpRequest) request = NULL;
   g_autoptr(OpHttpResponse) response = NULL;
-  g_autoptr(JsonNode) root = NULL;
   GError *error = NULL;
-  JsonObject *body;
   double *credits, credits_value;
 
   request = new_request (task_data, "GET", "/v1/user/balance", "application/json", NULL);
   response = op_http_request_send (request, cancellable, &error);
-  if (response == NULL || !check_answer (response, &error) ||
-      (root = op_http_response_parse_json (response, &error)) == NULL)
+  if (response == NULL || !read_balance (response, &credits_value, &error))
     {
       g_task_return_error (task, error);
-      return;
-    }
-
-  body = op_json_node_object (root);
-  credits_value = 0;
-  if (!op_json_member_number (body, "credits", &credits_value))
-    {
-      g_task_return_new_error (task, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
-                               _("Stability AI answered without a credit balance."));
       return;
     }
 
@@ -1913,4 +1924,45 @@ op_stability_backend_upscale_finish (OpStabilityBackend  *self,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Reading answers without a server, for the fuzz targets: see the private header. */
+
+OpImage *
+_op_stability_read_picture (OpHttpResponse  *response,
+                            gboolean         artifacts,
+                            gint64          *seed,
+                            GError         **error)
+{
+  g_return_val_if_fail (response != NULL, NULL);
+  g_return_val_if_fail (seed != NULL, NULL);
+
+  if (!check_answer (response, error))
+    return NULL;
+
+  return artifacts ? read_artifact_answer (response, seed, error)
+                   : read_image_answer (response, seed, error);
+}
+
+GStrv
+_op_stability_read_engines (OpHttpResponse  *response,
+                            GError         **error)
+{
+  g_return_val_if_fail (response != NULL, NULL);
+
+  if (!check_answer (response, error))
+    return NULL;
+
+  return read_engines (response, error);
+}
+
+gboolean
+_op_stability_read_balance (OpHttpResponse  *response,
+                            double          *credits,
+                            GError         **error)
+{
+  g_return_val_if_fail (response != NULL, FALSE);
+  g_return_val_if_fail (credits != NULL, FALSE);
+
+  return read_balance (response, credits, error);
 }
