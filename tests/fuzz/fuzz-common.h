@@ -1,0 +1,59 @@
+/* fuzz-common.h — what every fuzz target shares: GLib set up so that a critical or a
+ * warning is a crash the fuzzer keeps, and the mode byte some targets start with.
+ *
+ * Copyright 2026 The Overpaint developers
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+/* A critical is a broken precondition, a warning what the project's tests treat as fatal
+ * too (G_DEBUG=fatal-warnings): both abort () — GLib's own fatal path raises SIGTRAP,
+ * which libFuzzer does not catch — so the input is written out.  Debug, info and
+ * messages are dropped: they would only slow the fuzzer down. */
+static GLogWriterOutput
+fuzz_log_writer (GLogLevelFlags   level,
+                 const GLogField *fields,
+                 gsize            n_fields,
+                 gpointer         user_data)
+{
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    {
+      g_log_writer_standard_streams (level, fields, n_fields, user_data);
+      abort ();
+    }
+
+  return G_LOG_WRITER_HANDLED;
+}
+
+static inline void
+fuzz_init (void)
+{
+  g_log_set_writer_func (fuzz_log_writer, NULL, NULL);
+  g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+}
+
+/* The mode byte: a digit is its value, anything else its code; modulo @n_modes. */
+static inline guint
+fuzz_take_mode (const uint8_t **data,
+                size_t         *size,
+                guint           n_modes)
+{
+  guint c;
+
+  if (*size == 0)
+    return 0;
+
+  c = (*data)[0];
+  (*data)++;
+  (*size)--;
+
+  return (g_ascii_isdigit (c) ? c - '0' : c) % n_modes;
+}
