@@ -707,6 +707,10 @@ op_image_save_png_with_text (const OpImage   *self,
   return TRUE;
 }
 
+/* The most op_png_read_text takes of one chunk (inflated) and how many text chunks. */
+#define PNG_TEXT_CHUNK_MAX  8000000
+#define PNG_TEXT_CHUNKS_MAX 128
+
 typedef struct
 {
   const guint8 *data;
@@ -765,6 +769,10 @@ op_png_read_text (GBytes  *png,
     }
 
   png_set_read_fn (png_ptr, &reader, png_read_from_bytes);
+  /* libpng's "safe limits", which Debian's build leaves unset: without them a chunk's
+   * declared length, up to 2 GiB, is allocated before a byte of it is read. */
+  png_set_chunk_malloc_max (png_ptr, PNG_TEXT_CHUNK_MAX);
+  png_set_chunk_cache_max (png_ptr, PNG_TEXT_CHUNKS_MAX);
   png_read_info (png_ptr, info);
   table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   png_get_text (png_ptr, info, &texts, &n);
