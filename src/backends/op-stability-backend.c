@@ -679,8 +679,13 @@ finish_reason_ok (const char  *reason,
                          _("content was filtered by Stability AI: it sent back a blurred "
                            "picture"));
   else
-    g_set_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_SERVER,
-                 _("Stability AI failed: the generation ended with “%s”"), reason);
+    {
+      /* a header's bytes, not necessarily UTF-8 */
+      g_autofree char *valid = g_utf8_make_valid (reason, -1);
+
+      g_set_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_SERVER,
+                   _("Stability AI failed: the generation ended with “%s”"), valid);
+    }
 
   return FALSE;
 }
