@@ -1080,6 +1080,12 @@ parse_info (JsonObject *answer)
   if (text == NULL)
     return NULL;
 
+  if (!op_json_text_ok (text, strlen (text)))
+    {
+      g_debug ("Ignoring the answer's info: too deeply nested, or not one value");
+      return NULL;
+    }
+
   info = json_from_string (text, &error);
   if (info == NULL || !JSON_NODE_HOLDS_OBJECT (info))
     {

@@ -134,6 +134,10 @@ JsonObject     *op_json_member_object          (JsonObject     *object,
                                                 const char     *name);
 JsonArray      *op_json_member_array           (JsonObject     *object,
                                                 const char     *name);
+/* Whether a server's JSON text is safe to give json-glib: bounded in size and nesting
+ * (json-glib recurses), one value (json-glib leaks all but the last of several). */
+gboolean        op_json_text_ok                (const char     *data,
+                                                gsize           length);
 /* The root's object, or NULL when the root is not one. */
 JsonObject     *op_json_node_object            (JsonNode       *node);
 

@@ -134,6 +134,7 @@ read_stream (GBytes  *body,
 
       parser = json_parser_new_immutable ();
       if (strlen (lines[i]) > MAX_LINE_BYTES ||
+          !op_json_text_ok (lines[i], strlen (lines[i])) ||
           !json_parser_load_from_data (parser, lines[i], -1, NULL) ||
           (object = op_json_node_object (json_parser_get_root (parser))) == NULL)
         {
