@@ -473,18 +473,30 @@ save_then_cb (GObject      *object,
 }
 
 static void
+save_then (gpointer data)
+{
+  Then *t = data;
+
+  op_window_save_async (t->self, NULL, NULL, save_then_cb, t);
+}
+
+static void
 on_ask_response_cb (AdwMessageDialog *dialog,
                     const char       *response,
                     gpointer          user_data)
 {
   Then *t = user_data;
 
+  /* answered once: the dialog may live on a little while it closes */
+  g_signal_handlers_disconnect_by_data (dialog, t);
   t->self->ask_dialog = NULL;
 
+  /* after the dialog closed: closing the window from here would take the dialog
+   * with it while it still answers */
   if (g_strcmp0 (response, "discard") == 0)
-    then_run (t);
+    g_idle_add_once ((GSourceOnceFunc) then_run, t);
   else if (g_strcmp0 (response, "save") == 0)
-    op_window_save_async (t->self, NULL, NULL, save_then_cb, t);
+    g_idle_add_once (save_then, t);
   else
     then_free (t);
 }
@@ -1102,6 +1114,7 @@ on_recovery_response_cb (AdwMessageDialog *dialog,
   Recovery *r = user_data;
   OpWindow *self = g_object_get_data (G_OBJECT (dialog), "op-window");
 
+  g_signal_handlers_disconnect_by_data (dialog, r);
   self->ask_dialog = NULL;
 
   if (g_strcmp0 (response, "restore") == 0)
