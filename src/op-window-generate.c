@@ -524,10 +524,103 @@ export_variants_cb (GObject      *object,
   _op_window_show_message (self, _("Variants exported"));
 }
 
+typedef struct
+{
+  OpWindow *self;
+  GPtrArray *versions;
+  GPtrArray *files;
+  GPtrArray *texts;
+} VariantsExport;
+
+static void
+variants_export_free (VariantsExport *e)
+{
+  g_clear_object (&e->self);
+  g_ptr_array_unref (e->versions);
+  g_ptr_array_unref (e->files);
+  g_ptr_array_unref (e->texts);
+  g_free (e);
+}
+
+static void
+variants_export_run (VariantsExport *e)
+{
+  op_document_export_versions_async (e->self->document, e->versions, e->files, e->texts,
+                                     e->self->cancellable, export_variants_cb,
+                                     g_object_ref (e->self));
+  variants_export_free (e);
+}
+
+static void
+on_replace_variants_cb (AdwMessageDialog *dialog,
+                        const char       *response,
+                        gpointer          user_data)
+{
+  VariantsExport *e = user_data;
+
+  g_signal_handlers_disconnect_by_data (dialog, e);
+  if (g_strcmp0 (response, "replace") == 0)
+    variants_export_run (e);
+  else
+    variants_export_free (e);
+}
+
+/* Exporting into a folder never overwrites what is there without asking. */
+static void
+export_variants_checked (OpWindow  *self,
+                         GPtrArray *versions,
+                         GPtrArray *files,
+                         GPtrArray *texts)
+{
+  VariantsExport *e = g_new0 (VariantsExport, 1);
+  g_autoptr(GString) names = g_string_new (NULL);
+  guint n_existing = 0;
+  GtkWidget *dialog;
+
+  e->self = g_object_ref (self);
+  e->versions = g_ptr_array_ref (versions);
+  e->files = g_ptr_array_ref (files);
+  e->texts = g_ptr_array_ref (texts);
+
+  for (guint i = 0; i < files->len; i++)
+    if (g_file_query_exists (files->pdata[i], NULL))
+      {
+        g_autofree char *name = g_file_get_basename (files->pdata[i]);
+
+        if (n_existing++ > 0)
+          g_string_append (names, ", ");
+        g_string_append (names, name);
+      }
+
+  if (n_existing == 0)
+    {
+      variants_export_run (e);
+      return;
+    }
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Replace Existing Files?"), NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                  g_dngettext (GETTEXT_PACKAGE,
+                                               "The folder already has %s. Replacing it "
+                                               "overwrites its contents.",
+                                               "The folder already has %s. Replacing them "
+                                               "overwrites their contents.", n_existing),
+                                  names->str);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "replace", _("_Replace"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "replace",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_signal_connect (dialog, "response", G_CALLBACK (on_replace_variants_cb), e);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 /**
  * op_window_export_variants:
  * @folder: where to write "<name>-variant-N.png" for each variant of the current
- *   version's generation
+ *   version's generation; files there already are replaced only when the user agrees
  */
 void
 op_window_export_variants (OpWindow *self,
@@ -555,9 +648,7 @@ op_window_export_variants (OpWindow *self,
       g_ptr_array_add (texts, op_export_dup_texts (generation->pdata[i]));
     }
 
-  op_document_export_versions_async (self->document, generation, files, texts,
-                                     self->cancellable, export_variants_cb,
-                                     g_object_ref (self));
+  export_variants_checked (self, generation, files, texts);
 }
 
 static void

@@ -295,6 +295,62 @@ test_close_asks (void)
     g_main_context_iteration (NULL, TRUE);
 }
 
+static gboolean
+is_png (gpointer data)
+{
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (data, &contents, NULL, NULL) && g_str_has_prefix (contents, "\x89PNG");
+}
+
+/* Export All Variants into a folder that has one of the names already. */
+static void
+test_export_never_overwrites_silently (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *dir = g_dir_make_tmp ("op-export-XXXXXX", NULL);
+  g_autofree char *first = g_build_filename (dir, "coffee-variant-1.png", NULL);
+  g_autoptr(GFile) folder = g_file_new_for_path (dir);
+  g_autofree char *contents = NULL;
+  OpWindow *window = open_sample (settings, "coffee.png");
+  gint64 until;
+
+  paint (window, 200, 150);
+  generate (window);
+  g_assert_true (g_file_set_contents (first, "the designer's earlier export", -1, NULL));
+
+  /* asked; Cancel writes nothing */
+  op_window_export_variants (window, folder);
+  wait_until (dialog_shown, NULL);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (find_dialog ()), "coffee-variant-1.png"));
+  respond (find_dialog (), "cancel");
+  until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (g_file_get_contents (first, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "the designer's earlier export");
+
+  /* Replace writes them */
+  op_window_export_variants (window, folder);
+  wait_until (dialog_shown, NULL);
+  respond (find_dialog (), "replace");
+  wait_until (is_png, first);
+
+  destroy_window (window);
+  {
+    g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+    const char *name;
+
+    while ((name = g_dir_read_name (listing)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (dir, name, NULL);
+
+        g_unlink (path);
+      }
+  }
+  g_rmdir (dir);
+}
+
 /* kill -9 */
 
 static char *
@@ -451,6 +507,8 @@ main (int   argc,
   g_test_add_func ("/window-project/save-and-open", test_save_and_open);
   g_test_add_func ("/window-project/open-bad-project", test_open_bad_project);
   g_test_add_func ("/window-project/close-asks", test_close_asks);
+  g_test_add_func ("/window-project/export-asks-before-replacing",
+                   test_export_never_overwrites_silently);
   g_test_add_func ("/window-project/kill-after-generation", test_kill_after_generation);
   g_test_add_func ("/window-project/kill-during-generation", test_kill_during_generation);
 

@@ -695,12 +695,24 @@ op_image_save_png_with_text (const OpImage   *self,
     return FALSE;
 
   display = g_filename_display_name (path);
+  /* the old file stays as it was until the new one is complete on disk */
   if (!g_file_set_contents_full (path, g_bytes_get_data (png, NULL), g_bytes_get_size (png),
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                  0644, &local_error))
     {
-      g_set_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_WRITE,
-                   _("Could not write “%s”: %s"), display, local_error->message);
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_ACCES) ||
+          g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_PERM) ||
+          g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_ROFS))
+        g_set_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_WRITE,
+                     _("Could not write “%s”: the folder is read-only. "
+                       "Choose another folder."), display);
+      else if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOSPC))
+        g_set_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_WRITE,
+                     _("Could not write “%s”: the disk is full. "
+                       "Free some space or choose another place."), display);
+      else
+        g_set_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_WRITE,
+                     _("Could not write “%s”: %s"), display, local_error->message);
       return FALSE;
     }
 
