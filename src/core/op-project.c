@@ -1389,8 +1389,15 @@ get_int (JsonObject  *object,
 
   *out = json_node_get_int (node);
   if (*out < min || *out > max)
-    return corrupt (error, _("%s: “%s” is %" G_GINT64_FORMAT ", outside %" G_GINT64_FORMAT
-                             " … %" G_GINT64_FORMAT), where, member, *out, min, max);
+    {
+      /* numbers as text: a G_GINT64_FORMAT inside the message would cut it for xgettext */
+      g_autofree char *value = g_strdup_printf ("%" G_GINT64_FORMAT, *out);
+      g_autofree char *low = g_strdup_printf ("%" G_GINT64_FORMAT, min);
+      g_autofree char *high = g_strdup_printf ("%" G_GINT64_FORMAT, max);
+
+      return corrupt (error, _("%s: “%s” is %s, outside %s … %s"), where, member, value, low,
+                      high);
+    }
   return TRUE;
 }
 
@@ -1806,9 +1813,11 @@ check_archive (Reader  *r,
 
   if (n > OP_PROJECT_MAX_ENTRIES)
     {
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64) n);
+
       g_set_error (error, OP_PROJECT_ERROR, OP_PROJECT_ERROR_TOO_LARGE,
-                   _("The project holds %" G_GINT64_FORMAT " files; Overpaint opens at most %d."),
-                   (gint64) n, OP_PROJECT_MAX_ENTRIES);
+                   _("The project holds %s files; Overpaint opens at most %d."), count,
+                   OP_PROJECT_MAX_ENTRIES);
       return FALSE;
     }
 
