@@ -118,7 +118,8 @@ read_stream (GBytes  *body,
   g_auto(GStrv) lines = NULL;
   gsize size;
   const char *data = g_bytes_get_data (body, &size);
-  g_autofree char *text = g_strndup (data, size);
+  /* an empty body has no data at all: g_strndup (NULL) is NULL, and so would be lines */
+  g_autofree char *text = g_strndup (size > 0 ? data : "", size);
   guint i;
 
   lines = g_strsplit (text, "\n", -1);
