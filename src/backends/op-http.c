@@ -432,8 +432,43 @@ json_depth_ok (const char *data,
   return TRUE;
 }
 
+/* The value of the four hex digits at @p, or -1. */
+static int
+hex4 (const char *p,
+      const char *end)
+{
+  int value = 0;
+
+  if (end - p < 4)
+    return -1;
+
+  for (int i = 0; i < 4; i++)
+    {
+      int digit = g_ascii_xdigit_value (p[i]);
+
+      if (digit < 0)
+        return -1;
+      value = value * 16 + digit;
+    }
+
+  return value;
+}
+
+/* A high surrogate escape (\uD800–\uDBFF) followed by an escape that is not a low one:
+ * json-glib (1.6) refuses it as a "malformed surrogate pair" and leaks the string. */
+static gboolean
+bad_surrogate_pair (const char *p,
+                    const char *end)
+{
+  int high = hex4 (p + 2, end);
+
+  return high >= 0xd800 && high <= 0xdbff && end - p >= 8 && p[6] == '\\' && p[7] == 'u' &&
+         (hex4 (p + 8, end) < 0xdc00 || hex4 (p + 8, end) > 0xdfff);
+}
+
 /* json-glib (1.6) reads "{…}{…}" as two documents, keeps the last and leaks the
- * first: a second value after the first is refused before it gets there. */
+ * first: a second value after the first is refused before it gets there, and so is a
+ * broken surrogate pair, which json-glib leaks too. */
 static gboolean
 json_one_value (const char *data,
                 gsize       length)
@@ -448,7 +483,12 @@ json_one_value (const char *data,
       if (in_string)
         {
           if (c == '\\')
-            i++;
+            {
+              if (i + 1 < length && data[i + 1] == 'u' &&
+                  bad_surrogate_pair (data + i, data + length))
+                return FALSE;
+              i++;
+            }
           else if (c == '"')
             {
               in_string = FALSE;
