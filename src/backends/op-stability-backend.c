@@ -668,8 +668,9 @@ check_answer (OpHttpResponse  *response,
 
 /* A 200 whose finish reason says the picture is not the one asked for. */
 static gboolean
-finish_reason_ok (const char  *reason,
-                  GError     **error)
+finish_reason_ok (OpHttpResponse  *response,
+                  const char      *reason,
+                  GError         **error)
 {
   if (reason == NULL || g_ascii_strcasecmp (reason, "SUCCESS") == 0)
     return TRUE;
@@ -680,11 +681,12 @@ finish_reason_ok (const char  *reason,
                            "picture"));
   else
     {
-      /* a header's bytes, not necessarily UTF-8 */
-      g_autofree char *valid = g_utf8_make_valid (reason, -1);
+      /* the server's words: through the HTTP layer, which makes them one line of UTF-8
+       * and scrubs the key from them */
+      g_autofree char *detail = g_strdup_printf (_("the generation ended with “%s”"), reason);
 
-      g_set_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_SERVER,
-                   _("Stability AI failed: the generation ended with “%s”"), valid);
+      return op_http_response_set_error (response, OP_HTTP_ERROR_SERVER, SERVICE_NAME,
+                                         detail, error);
     }
 
   return FALSE;
@@ -721,7 +723,7 @@ read_image_answer (OpHttpResponse  *response,
   const char *seed_text = op_http_response_get_header (response, "seed");
   guint64 value;
 
-  if (!finish_reason_ok (reason, error))
+  if (!finish_reason_ok (response, reason, error))
     return NULL;
 
   if (seed_text != NULL &&
@@ -766,7 +768,7 @@ read_artifact_answer (OpHttpResponse  *response,
     }
 
   artifact = json_array_get_object_element (artifacts, 0);
-  if (!finish_reason_ok (op_json_member_string (artifact, "finishReason"), error))
+  if (!finish_reason_ok (response, op_json_member_string (artifact, "finishReason"), error))
     return NULL;
 
   node = json_object_get_member (artifact, "seed");
