@@ -723,6 +723,23 @@ op_image_save_png_with_text (const OpImage   *self,
 #define PNG_TEXT_CHUNK_MAX  8000000
 #define PNG_TEXT_CHUNKS_MAX 128
 
+/* libpng allocates a text chunk's declared length before reading it, whatever the chunk
+ * limit says: a bigger block is refused, and libpng skips the chunk as one it has no
+ * memory for. */
+static png_voidp
+png_malloc_capped (png_structp      png,
+                   png_alloc_size_t size)
+{
+  return size <= PNG_TEXT_CHUNK_MAX + 1 ? g_try_malloc (size) : NULL;
+}
+
+static void
+png_free_plain (png_structp png,
+                png_voidp   data)
+{
+  g_free (data);
+}
+
 typedef struct
 {
   const guint8 *data;
@@ -770,8 +787,9 @@ op_png_read_text (GBytes  *png,
       return NULL;
     }
 
-  png_ptr = png_create_read_struct (PNG_LIBPNG_VER_STRING, error, png_read_error_to_gerror,
-                                    png_warning_ignore);
+  png_ptr = png_create_read_struct_2 (PNG_LIBPNG_VER_STRING, error, png_read_error_to_gerror,
+                                      png_warning_ignore, NULL, png_malloc_capped,
+                                      png_free_plain);
   info = png_create_info_struct (png_ptr);
   if (setjmp (png_jmpbuf (png_ptr)))
     {
@@ -781,8 +799,8 @@ op_png_read_text (GBytes  *png,
     }
 
   png_set_read_fn (png_ptr, &reader, png_read_from_bytes);
-  /* libpng's "safe limits", which Debian's build leaves unset: without them a chunk's
-   * declared length, up to 2 GiB, is allocated before a byte of it is read. */
+  /* libpng's "safe limits", which Debian's build leaves unset (they bound what a
+   * compressed chunk inflates to; png_malloc_capped the chunk itself). */
   png_set_chunk_malloc_max (png_ptr, PNG_TEXT_CHUNK_MAX);
   png_set_chunk_cache_max (png_ptr, PNG_TEXT_CHUNKS_MAX);
   png_read_info (png_ptr, info);
