@@ -19,7 +19,7 @@
 # (-fsanitize=fuzzer-no-link,address,undefined); only the fuzz targets are built.  Each run
 # reads the repo corpus but writes new inputs to a temporary folder (kept with
 # FUZZ_KEEP_TMP=1), so the repo changes only with --merge.  Crashes, leaks, timeouts
-# (-timeout=10) and running out of memory (-rss_limit_mb=2048) are written to
+# (-timeout=10) and running out of memory (-rss_limit_mb=2048, one malloc over 1 GiB) go to
 # FUZZ_BUILD_DIR/artifacts/NAME-*, and their paths printed.
 #
 # Prints, per target: executions, executions per second, the corpus libFuzzer ended with
@@ -118,7 +118,7 @@ for t in "${targets[@]}"; do
   new="$tmp/$t"
   log="$tmp/$t.log"
   mkdir -p "$corpus" "$new"
-  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10
+  args=(-max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10
         -max_len="${max_len[$t]:-$default_max_len}" -print_final_stats=1
         -artifact_prefix="$artifacts/$t-")
   [ -f "$here/$t.dict" ] && args+=(-dict="$here/$t.dict")
