@@ -687,6 +687,9 @@ test_bad_contents (void)
     { "\"brush\" : \"overpaint/brush-0.png\"", "\"brush\" : \"overpaint/patch-1.png\"",
       OP_PROJECT_ERROR_CORRUPT, "expected" },
     { "\"versions\" : [", "\"versions\" : 3, \"x\" : [", OP_PROJECT_ERROR_CORRUPT, "versions" },
+    /* found by fuzz-project: a missing member must not reach json-glib as NULL */
+    { "\"rect\" : [", "\"rekt\" : [", OP_PROJECT_ERROR_CORRUPT, "rectangle" },
+    { "\"versions\" : [", "\"snoisrev\" : [", OP_PROJECT_ERROR_CORRUPT, "versions" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (edits); i++)

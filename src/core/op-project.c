@@ -1460,6 +1460,14 @@ get_string (JsonObject  *object,
   return TRUE;
 }
 
+/* JSON_NODE_HOLDS_* warns on a missing member: this one does not. */
+static gboolean
+holds (JsonNode     *node,
+       JsonNodeType  type)
+{
+  return node != NULL && json_node_get_node_type (node) == type;
+}
+
 static JsonObject *
 get_object (JsonObject  *object,
             const char  *member,
@@ -1643,7 +1651,7 @@ read_version (Reader      *r,
           return NULL;
         }
 
-      if (!JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "rect")) ||
+      if (!holds (json_object_get_member (o, "rect"), JSON_NODE_ARRAY) ||
           json_array_get_length (rect_array = json_object_get_array_member (o, "rect")) != 4)
         {
           corrupt (error, _("version %u has no rectangle"), index);
@@ -1745,7 +1753,7 @@ read_project_json (Reader     *r,
       return FALSE;
     }
 
-  if (!JSON_NODE_HOLDS_ARRAY (json_object_get_member (root, "versions")))
+  if (!holds (json_object_get_member (root, "versions"), JSON_NODE_ARRAY))
     return corrupt (error, _("%s has no versions"), name);
   list = json_object_get_array_member (root, "versions");
   n = json_array_get_length (list);
