@@ -259,9 +259,11 @@ update_history (OpPromptSuggestions *self)
                            : op_prompt_history_list_most_used (self->history, HISTORY_CHIPS);
   for (guint i = 0; prompts[i] != NULL; i++)
     {
-      g_autofree char *start = g_utf8_substring (prompts[i], 0, 57);
-      g_autofree char *shown = g_utf8_strlen (prompts[i], -1) > 60 ? g_strconcat (start, "…", NULL)
-                                                                   : g_strdup (prompts[i]);
+      /* Cut only a long one: g_utf8_substring() reads past the end of a string shorter
+       * than its end_pos. */
+      gboolean cut = g_utf8_strlen (prompts[i], -1) > 60;
+      g_autofree char *start = cut ? g_utf8_substring (prompts[i], 0, 57) : NULL;
+      g_autofree char *shown = cut ? g_strconcat (start, "…", NULL) : g_strdup (prompts[i]);
       GtkWidget *chip = gtk_button_new_with_label (shown);
 
       gtk_widget_add_css_class (chip, "op-chip");
