@@ -454,21 +454,30 @@ hex4 (const char *p,
   return value;
 }
 
-/* A high surrogate escape (\uD800–\uDBFF) followed by an escape that is not a low one:
- * json-glib (1.6) refuses it as a "malformed surrogate pair" and leaks the string. */
-static gboolean
-bad_surrogate_pair (const char *p,
-                    const char *end)
+/* The length of the \\u escape at @p (6, or 12 for a surrogate pair), or 0 when it is
+ * not four hex digits or not a whole pair: json-glib (1.6) reads such escapes leniently
+ * and, when it then finds a "malformed surrogate pair", leaks the string. */
+static gsize
+unicode_escape_length (const char *p,
+                       const char *end)
 {
-  int high = hex4 (p + 2, end);
+  int unit = hex4 (p + 2, end), low;
 
-  return high >= 0xd800 && high <= 0xdbff && end - p >= 8 && p[6] == '\\' && p[7] == 'u' &&
-         (hex4 (p + 8, end) < 0xdc00 || hex4 (p + 8, end) > 0xdfff);
+  if (unit < 0 || (unit >= 0xdc00 && unit <= 0xdfff))
+    return 0;
+  if (unit < 0xd800 || unit > 0xdbff)
+    return 6;
+
+  if (end - p < 12 || p[6] != '\\' || p[7] != 'u')
+    return 0;
+  low = hex4 (p + 8, end);
+
+  return low >= 0xdc00 && low <= 0xdfff ? 12 : 0;
 }
 
 /* json-glib (1.6) reads "{…}{…}" as two documents, keeps the last and leaks the
  * first: a second value after the first is refused before it gets there, and so is a
- * broken surrogate pair, which json-glib leaks too. */
+ * \\u escape json-glib could leak (see unicode_escape_length). */
 static gboolean
 json_one_value (const char *data,
                 gsize       length)
@@ -482,13 +491,16 @@ json_one_value (const char *data,
 
       if (in_string)
         {
-          if (c == '\\')
+          if (c == '\\' && i + 1 < length && data[i + 1] == 'u')
             {
-              if (i + 1 < length && data[i + 1] == 'u' &&
-                  bad_surrogate_pair (data + i, data + length))
+              gsize escape = unicode_escape_length (data + i, data + length);
+
+              if (escape == 0)
                 return FALSE;
-              i++;
+              i += escape - 1;
             }
+          else if (c == '\\')
+            i++;
           else if (c == '"')
             {
               in_string = FALSE;
