@@ -1315,7 +1315,7 @@ busy_message (OpHttpResponse *self,
 
   if (wait > 0)
     return g_strdup_printf (_("%s is busy (HTTP %u), try again in %u s"),
-                            service, self->status, (guint) (wait + 0.5));
+                            service, self->status, (guint) MIN (wait + 0.5, G_MAXUINT));
 
   return g_strdup_printf (_("%s is busy (HTTP %u), try again in a moment"),
                           service, self->status);
