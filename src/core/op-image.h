@@ -83,6 +83,8 @@ gboolean  op_image_save_png         (const OpImage *self,
                                      GError       **error);
 GBytes   *op_image_encode_png       (const OpImage *self,
                                      GError       **error);
+GBytes   *op_image_encode_png_fast  (const OpImage *self,
+                                     GError       **error);
 gboolean  op_image_save_png_with_text (const OpImage   *self,
                                        const char      *path,
                                        const OpPngText *texts,

@@ -379,7 +379,7 @@ encode_mask (const OpMask  *mask,
 {
   g_autoptr(OpImage) image = op_mask_to_image (mask);
 
-  return op_image_encode_png (image, error);
+  return op_image_encode_png_fast (image, error);
 }
 
 /* One picture, from the cache or encoded now (and cached). */
@@ -402,11 +402,11 @@ writer_encode (Writer   *w,
   switch (kind)
     {
     case 'l':
-      bytes = op_image_encode_png (writer_composite (w, index), error);
+      bytes = op_image_encode_png_fast (writer_composite (w, index), error);
       break;
 
     case 'p':
-      bytes = op_image_encode_png (node->patch, error);
+      bytes = op_image_encode_png_fast (node->patch, error);
       break;
 
     case 'b':
@@ -422,7 +422,7 @@ writer_encode (Writer   *w,
 
         thumb = op_image_scale (image, &all, MAX (1, (int) (width * scale + 0.5)),
                                 MAX (1, (int) (height * scale + 0.5)));
-        bytes = op_image_encode_png (thumb, error);
+        bytes = op_image_encode_png_fast (thumb, error);
       }
       break;
 
