@@ -135,13 +135,33 @@ looks_complete (GBytes          *bytes,
   return check->rows_seen >= gdk_pixbuf_get_height (pixbuf);
 }
 
+/* The profile GdkPixbuf keeps, base64, in its "icc-profile" option; NULL without one. */
+static GBytes *
+icc_from_pixbuf (GdkPixbuf *pixbuf)
+{
+  const char *icc_b64 = gdk_pixbuf_get_option (pixbuf, "icc-profile");
+  gsize len = 0;
+  guchar *icc;
+
+  if (icc_b64 == NULL)
+    return NULL;
+
+  icc = g_base64_decode (icc_b64, &len);
+  if (len == 0)
+    {
+      g_free (icc);
+      return NULL;
+    }
+
+  return g_bytes_new_take (icc, len);
+}
+
 static OpImage *
 image_from_pixbuf (GdkPixbuf *pixbuf)
 {
   OpImage *self;
   const guint8 *src;
   int width, height, rowstride, n_channels;
-  const char *icc_b64;
 
   width = gdk_pixbuf_get_width (pixbuf);
   height = gdk_pixbuf_get_height (pixbuf);
@@ -174,17 +194,7 @@ image_from_pixbuf (GdkPixbuf *pixbuf)
         }
     }
 
-  icc_b64 = gdk_pixbuf_get_option (pixbuf, "icc-profile");
-  if (icc_b64 != NULL)
-    {
-      gsize len = 0;
-      guchar *icc = g_base64_decode (icc_b64, &len);
-
-      if (len > 0)
-        self->icc_profile = g_bytes_new_take (icc, len);
-      else
-        g_free (icc);
-    }
+  self->icc_profile = icc_from_pixbuf (pixbuf);
 
   return self;
 }
@@ -271,13 +281,10 @@ op_image_new_from_bytes (GBytes  *bytes,
   oriented = gdk_pixbuf_apply_embedded_orientation (pixbuf);
   self = image_from_pixbuf (oriented != NULL ? oriented : pixbuf);
 
-  /* The oriented copy drops options; take the profile from the original. */
+  /* The oriented copy drops options; take the profile from the original (its option,
+   * not a second conversion of every pixel). */
   if (self->icc_profile == NULL && oriented != NULL)
-    {
-      g_autoptr(OpImage) plain = image_from_pixbuf (pixbuf);
-      if (plain->icc_profile != NULL)
-        self->icc_profile = g_bytes_ref (plain->icc_profile);
-    }
+    self->icc_profile = icc_from_pixbuf (pixbuf);
 
   return self;
 }
