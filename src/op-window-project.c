@@ -101,6 +101,7 @@ typedef struct
   OpProjectCache *cache;
   char *id;
   char *description;
+  gpointer pending;            /* (PendingVariants *) taken by the callback */
 } RecoveryWrite;
 
 static void
@@ -201,8 +202,9 @@ recovery_write_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  g_autoptr(OpWindow) self = OP_WINDOW (object);
-  PendingVariants *pending = user_data;
+  g_autoptr(OpWindow) self = user_data;
+  RecoveryWrite *w = g_task_get_task_data (G_TASK (result));
+  PendingVariants *pending = g_steal_pointer (&w->pending);
   g_autoptr(GError) error = NULL;
 
   self->recovery_running = FALSE;
@@ -277,8 +279,12 @@ start_recovery_write (OpWindow        *self,
   w->id = g_strdup (self->recovery_id);
   w->description = recovery_description (self, op_project_snapshot_get_n_versions (w->snapshot));
 
+  w->pending = pending;
+
+  /* The window is the callback's, not the task's source object: the thread may drop the
+   * task's last reference, and a window must never be finalized there. */
   self->recovery_running = TRUE;
-  task = g_task_new (g_object_ref (self), NULL, recovery_write_cb, pending);
+  task = g_task_new (NULL, NULL, recovery_write_cb, g_object_ref (self));
   g_task_set_source_tag (task, start_recovery_write);
   g_task_set_task_data (task, w, (GDestroyNotify) recovery_write_free);
   g_task_run_in_thread (task, recovery_write_thread);
