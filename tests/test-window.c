@@ -22,10 +22,20 @@ typedef struct
   OpCanvas *canvas;
 } Fixture;
 
+/* ./build-aux/test.sh --sanitize runs the code about 3 times slower and says so here. */
+static double
+timeout_multiplier (void)
+{
+  const char *value = g_getenv ("OVERPAINT_TEST_TIMEOUT_MULTIPLIER");
+  double multiplier = value != NULL ? g_ascii_strtod (value, NULL) : 1;
+
+  return multiplier > 1 ? multiplier : 1;
+}
+
 static void
 wait_until (gboolean (*ready) (Fixture *), Fixture *f)
 {
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + 20 * timeout_multiplier () * G_USEC_PER_SEC;
 
   while (!ready (f))
     {
