@@ -16,6 +16,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "op-http.h"
+#include "op-json.h"
 #include "op-http-private.h"
 
 /* One blocking send runs one curl easy handle inside its own multi handle.  The multi
@@ -400,38 +401,6 @@ readable_text (const char *text,
   return tidy_text (html, strlen (html));
 }
 
-static gboolean
-json_depth_ok (const char *data,
-               gsize       length)
-{
-  gboolean in_string = FALSE;
-  guint depth = 0;
-
-  for (gsize i = 0; i < length; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > MAX_JSON_DEPTH)
-            return FALSE;
-        }
-      else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
-    }
-
-  return TRUE;
-}
-
 /* The value of the four hex digits at @p, or -1. */
 static int
 hex4 (const char *p,
@@ -546,7 +515,7 @@ op_json_text_ok (const char *data,
 {
   g_return_val_if_fail (data != NULL || length == 0, FALSE);
 
-  return length <= MAX_JSON_BYTES && json_depth_ok (data, length) &&
+  return length <= MAX_JSON_BYTES && op_json_depth_ok (data, length, MAX_JSON_DEPTH) &&
          json_one_value (data, length);
 }
 
@@ -1646,7 +1615,7 @@ op_http_response_parse_json (OpHttpResponse  *self,
 
   /* json-glib has no depth limit and recurses: a hostile answer could exhaust the
    * stack. */
-  if (length > MAX_JSON_BYTES || !json_depth_ok (data, length))
+  if (length > MAX_JSON_BYTES || !op_json_depth_ok (data, length, MAX_JSON_DEPTH))
     {
       g_set_error (error, OP_HTTP_ERROR, OP_HTTP_ERROR_BAD_ANSWER,
                    _("the answer from %s is too large or too deeply nested"), self->url);
