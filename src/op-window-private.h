@@ -79,6 +79,9 @@ struct _OpWindow
   gboolean recovery_again;
   gboolean recovery_warned;
   gboolean saving;
+  int save_percent;              /* atomic: written by the saving thread */
+  int save_percent_shown;
+  guint save_progress_source;
   gboolean close_confirmed;
   gboolean disposed;
 };

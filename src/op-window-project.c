@@ -363,7 +363,14 @@ _op_window_update_title (OpWindow *self)
   /* Translators: the window title while a document has unsaved changes */
   title = op_document_is_modified (self->document) ? g_strdup_printf (_("• %s"), name)
                                                    : g_strdup (name);
-  subtitle = g_strdup_printf ("%d × %d", op_image_get_width (image), op_image_get_height (image));
+  if (self->saving)
+    /* Translators: the window's subtitle while a project is written: its size, then how
+     * far the save has come */
+    subtitle = g_strdup_printf (_("%d × %d · Saving… %d %%"), op_image_get_width (image),
+                                op_image_get_height (image), self->save_percent_shown);
+  else
+    subtitle = g_strdup_printf ("%d × %d", op_image_get_width (image),
+                                op_image_get_height (image));
   adw_window_title_set_title (self->window_title, title);
   adw_window_title_set_subtitle (self->window_title, subtitle);
   gtk_window_set_title (GTK_WINDOW (self), title);
@@ -602,9 +609,11 @@ project_saved_cb (GObject      *object,
   GError *error = NULL;
 
   self->saving = FALSE;
+  g_clear_handle_id (&self->save_progress_source, g_source_remove);
 
   if (!op_project_save_finish (result, &error))
     {
+      _op_window_update_title (self);
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
@@ -628,6 +637,31 @@ project_saved_cb (GObject      *object,
   g_object_unref (task);
 }
 
+/* In the saving thread: only the number crosses over. */
+static void
+save_progress_cb (double   fraction,
+                  gpointer user_data)
+{
+  OpWindow *self = user_data;   /* alive: the save's task holds it until the end */
+
+  g_atomic_int_set (&self->save_percent, (int) (fraction * 100));
+}
+
+static gboolean
+save_progress_tick_cb (gpointer user_data)
+{
+  OpWindow *self = user_data;
+  int percent = g_atomic_int_get (&self->save_percent);
+
+  if (percent != self->save_percent_shown)
+    {
+      self->save_percent_shown = percent;
+      _op_window_update_title (self);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
 /**
  * op_window_save_async:
  * @file: (nullable): where; NULL for the project the document belongs to
@@ -645,6 +679,7 @@ op_window_save_async (OpWindow           *self,
 {
   g_autoptr(OpParams) sidebar = NULL;
   g_autoptr(GTask) task = NULL;
+  OpProjectSnapshot *snapshot;
   SaveOp *op;
 
   g_return_if_fail (OP_IS_WINDOW (self));
@@ -680,9 +715,14 @@ op_window_save_async (OpWindow           *self,
   g_task_set_task_data (task, op, (GDestroyNotify) save_op_free);
 
   sidebar = op_parameter_sidebar_dup_params (self->sidebar);
+  snapshot = op_project_snapshot_new (self->document, sidebar);
+  op_project_snapshot_set_progress (snapshot, save_progress_cb, self);
   self->saving = TRUE;
-  op_project_save_async (op_project_snapshot_new (self->document, sidebar), file,
-                         self->save_cache, cancellable, project_saved_cb,
+  g_atomic_int_set (&self->save_percent, 0);
+  self->save_percent_shown = 0;
+  self->save_progress_source = g_timeout_add (250, save_progress_tick_cb, self);
+  _op_window_update_title (self);
+  op_project_save_async (snapshot, file, self->save_cache, cancellable, project_saved_cb,
                          g_steal_pointer (&task));
 }
 
@@ -1247,6 +1287,7 @@ _op_window_project_dispose (OpWindow *self)
 
   self->disposed = TRUE;
   g_clear_handle_id (&self->autosave_source, g_source_remove);
+  g_clear_handle_id (&self->save_progress_source, g_source_remove);
   g_queue_clear_full (&self->recovery_queue, (GDestroyNotify) pending_variants_free);
   /* a window that closes normally was asked about its changes: no copy stays */
   if (!self->recovery_running && self->recovery_id != NULL)

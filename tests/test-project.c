@@ -391,6 +391,32 @@ test_cache (void)
 }
 
 static void
+record_progress_cb (double   fraction,
+                    gpointer user_data)
+{
+  GArray *seen = user_data;
+
+  g_array_append_val (seen, fraction);
+}
+
+/* Progress never goes back, and reaches 1 at the end, with a cache or without. */
+static void
+assert_progress (GArray *seen)
+{
+  g_autoptr(GString) line = g_string_new ("progress:");
+
+  for (guint i = 0; i < seen->len; i++)
+    g_string_append_printf (line, " %.2f", g_array_index (seen, double, i));
+  g_test_message ("%s", line->str);
+
+  g_assert_cmpuint (seen->len, >=, 3);
+  g_assert_cmpfloat (g_array_index (seen, double, 0), >=, 0.0);
+  for (guint i = 1; i < seen->len; i++)
+    g_assert_cmpfloat (g_array_index (seen, double, i), >=, g_array_index (seen, double, i - 1));
+  g_assert_cmpfloat (g_array_index (seen, double, seen->len - 1), ==, 1.0);
+}
+
+static void
 test_file_write_and_load (void)
 {
   g_autoptr(OpDocument) doc = make_project ();
@@ -403,8 +429,21 @@ test_file_write_and_load (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GDir) listing = NULL;
 
-  g_assert_true (op_project_snapshot_write (snapshot, path, NULL, &error));
+  g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) seen_again = g_array_new (FALSE, FALSE, sizeof (double));
+  OpProjectCache *cache = op_project_cache_new ();
+
+  op_project_snapshot_set_progress (snapshot, record_progress_cb, seen);
+  g_assert_true (op_project_snapshot_write (snapshot, path, cache, &error));
   g_assert_no_error (error);
+  assert_progress (seen);
+
+  /* again, with everything in the cache */
+  op_project_snapshot_set_progress (snapshot, record_progress_cb, seen_again);
+  g_assert_true (op_project_snapshot_write (snapshot, path, cache, &error));
+  g_assert_no_error (error);
+  assert_progress (seen_again);
+  op_project_cache_free (cache);
 
   project = op_project_load (path, &error);
   g_assert_no_error (error);

@@ -148,6 +148,33 @@ window_title (OpWindow *window)
   return gtk_window_get_title (GTK_WINDOW (window));
 }
 
+static AdwWindowTitle *
+find_window_title (GtkWidget *widget)
+{
+  if (ADW_IS_WINDOW_TITLE (widget))
+    return ADW_WINDOW_TITLE (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      AdwWindowTitle *found = find_window_title (child);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static const char *
+window_subtitle (OpWindow *window)
+{
+  AdwWindowTitle *title = find_window_title (GTK_WIDGET (window));
+
+  g_assert_nonnull (title);
+  return adw_window_title_get_subtitle (title);
+}
+
 static void
 test_save_and_open (void)
 {
@@ -173,12 +200,16 @@ test_save_and_open (void)
   g_assert_cmpuint (n, >=, 2);
   shown = op_image_ref (op_document_get_image (doc));
 
+  g_assert_cmpstr (window_subtitle (window), ==, "600 × 400");
   op_window_save_async (window, file, NULL, on_ready_cb, &result);
+  /* the subtitle says a save is under way, and how far it has come */
+  g_assert_true (g_str_has_prefix (window_subtitle (window), "600 × 400 · Saving… "));
   wait_until (result_ready, &result);
   g_assert_true (op_window_save_finish (window, result, &error));
   g_assert_no_error (error);
   g_assert_false (op_document_is_modified (doc));
   g_assert_cmpstr (window_title (window), ==, "coffee.ora");
+  g_assert_cmpstr (window_subtitle (window), ==, "600 × 400");
   g_assert_true (g_file_equal (op_document_get_project_file (doc), file));
 
   /* a fresh window opens it: every version, the same picture */

@@ -100,6 +100,17 @@ cache_lookup (OpProjectCache *self,
   return bytes;
 }
 
+static gboolean
+cache_has (OpProjectCache *self,
+           guint64         uid,
+           guint           serial,
+           char            kind)
+{
+  g_autoptr(GBytes) bytes = cache_lookup (self, uid, serial, kind);
+
+  return bytes != NULL;
+}
+
 static void
 cache_store (OpProjectCache *self,
              guint64         uid,
@@ -168,6 +179,8 @@ struct _OpProjectSnapshot
   OpMargins margins;
   guint last_generation;
   OpParams *sidebar;
+  OpProjectProgressFunc progress;
+  gpointer progress_data;
 };
 
 static void
@@ -286,6 +299,25 @@ op_project_snapshot_set_recovery (OpProjectSnapshot *self,
 }
 
 void
+op_project_snapshot_set_progress (OpProjectSnapshot    *self,
+                                  OpProjectProgressFunc func,
+                                  gpointer              user_data)
+{
+  g_return_if_fail (self != NULL);
+
+  self->progress = func;
+  self->progress_data = user_data;
+}
+
+static void
+report_progress (OpProjectSnapshot *self,
+                 double             fraction)
+{
+  if (self->progress != NULL)
+    self->progress (CLAMP (fraction, 0.0, 1.0), self->progress_data);
+}
+
+void
 op_project_snapshot_free (OpProjectSnapshot *self)
 {
   if (self == NULL)
@@ -317,6 +349,9 @@ typedef struct
   GBytes **blends;
   GBytes **brushes;
   GBytes *thumbnail;
+  gint64 *work;              /* per node: pixels to encode, for the progress */
+  gint64 work_total;
+  gint64 work_done;
 } Writer;
 
 static void
@@ -334,6 +369,7 @@ writer_clear (Writer *w)
     }
   g_clear_pointer (&w->thumbnail, g_bytes_unref);
   g_free (w->composites);
+  g_free (w->work);
   g_free (w->children_left);
   g_free (w->layers);
   g_free (w->patches);
@@ -450,6 +486,27 @@ writer_release (Writer *w,
     writer_release (w, node->parent);
 }
 
+/* What encoding node @index costs, in pixels: what the cache holds costs nothing. */
+static gint64
+node_work (Writer *w,
+           int     index)
+{
+  Node *node = &g_array_index (w->snapshot->nodes, Node, index);
+  gint64 work = 0;
+
+  if ((!w->snapshot->recovery || node->parent < 0) &&
+      !cache_has (w->cache, node->uid, node->serial, 'l'))
+    work += (gint64) node->width * node->height;
+  if (node->parent >= 0 && !cache_has (w->cache, node->uid, 0, 'p'))
+    work += (gint64) op_image_get_width (node->patch) * op_image_get_height (node->patch);
+  if (node->parent >= 0 && !cache_has (w->cache, node->uid, node->serial, 'b'))
+    work += (gint64) op_image_get_width (node->patch) * op_image_get_height (node->patch);
+  if (node->brush != NULL)
+    work += (gint64) node->width * node->height;
+
+  return work;
+}
+
 static gboolean
 writer_encode_all (Writer  *w,
                    GError **error)
@@ -463,6 +520,8 @@ writer_encode_all (Writer  *w,
 
       if (node->parent >= 0)
         w->children_left[node->parent]++;
+      w->work[i] = node_work (w, i);
+      w->work_total += w->work[i];
     }
 
   for (guint i = 0; i < n; i++)
@@ -481,6 +540,10 @@ writer_encode_all (Writer  *w,
       if ((int) i == (s->recovery ? 0 : s->current) &&
           (w->thumbnail = writer_encode (w, i, 't', error)) == NULL)
         return FALSE;
+
+      /* encoding is most of a save; the zip and the write to disk are the rest */
+      w->work_done += w->work[i];
+      report_progress (s, w->work_total > 0 ? 0.9 * w->work_done / w->work_total : 0.9);
 
       /* a leaf is done now; an inner node once its last child is */
       if (w->children_left[i] == 0)
@@ -906,6 +969,7 @@ op_project_snapshot_encode (OpProjectSnapshot  *self,
   w.used = g_hash_table_new_full (cache_key_hash, cache_key_equal, g_free, NULL);
   w.composites = g_new0 (OpImage *, n);
   w.children_left = g_new0 (guint, n);
+  w.work = g_new0 (gint64, n);
   w.layers = g_new0 (GBytes *, n);
   w.patches = g_new0 (GBytes *, n);
   w.blends = g_new0 (GBytes *, n);
@@ -960,6 +1024,7 @@ op_project_snapshot_write (OpProjectSnapshot  *self,
   if (bytes == NULL)
     return FALSE;
 
+  report_progress (self, 0.95);
   if (!g_file_set_contents_full (path, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                  0644, &local_error))
@@ -968,6 +1033,7 @@ op_project_snapshot_write (OpProjectSnapshot  *self,
       return FALSE;
     }
 
+  report_progress (self, 1.0);
   return TRUE;
 }
 

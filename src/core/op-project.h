@@ -68,6 +68,13 @@ OpProjectSnapshot *op_project_snapshot_new_with_variants (OpDocument     *docume
  * original stays), which keeps the write after a generation quick. */
 void               op_project_snapshot_set_recovery (OpProjectSnapshot *self,
                                                 gboolean           recovery);
+/* How far a save has come, from 0 to 1.  Called in the thread that encodes and writes,
+ * so @func must only hand the number over (an atomic store, say). */
+typedef void     (*OpProjectProgressFunc)      (double             fraction,
+                                                gpointer           user_data);
+void               op_project_snapshot_set_progress (OpProjectSnapshot   *self,
+                                                OpProjectProgressFunc func,
+                                                gpointer             user_data);
 void               op_project_snapshot_free    (OpProjectSnapshot *self);
 guint              op_project_snapshot_get_n_versions (OpProjectSnapshot *self);
 GBytes            *op_project_snapshot_encode  (OpProjectSnapshot *self,
