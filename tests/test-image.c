@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "op-image.h"
+#include "op-test-files.h"
 
 static char *
 sample_path (const char *name)
@@ -171,9 +172,33 @@ test_save_atomic_failure_keeps_old (void)
   g_autofree char *dir = g_dir_make_tmp ("op-image-XXXXXX", &error);
   g_autofree char *missing = g_build_filename (dir, "no-such-folder", "x.png", NULL);
 
+  g_autofree char *old = g_build_filename (dir, "old.png", NULL);
+  g_autofree char *contents = NULL;
+
   g_assert_false (op_image_save_png (image, missing, &error));
   g_assert_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_WRITE);
   g_assert_nonnull (strstr (error->message, "x.png"));
+  g_clear_error (&error);
+
+  /* an export over a file that cannot be replaced (even by root): a plain message, the
+   * old file as it was, no temporary file left */
+  g_assert_true (g_file_set_contents (old, "the old export", -1, NULL));
+  if (op_test_make_immutable (old))
+    {
+      g_autofree char *left = NULL;
+
+      g_assert_false (op_image_save_png (image, old, &error));
+      op_test_set_immutable (old, FALSE);
+      g_assert_error (error, OP_IMAGE_ERROR, OP_IMAGE_ERROR_WRITE);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "read-only"));
+      g_assert_true (g_file_get_contents (old, &contents, NULL, NULL));
+      g_assert_cmpstr (contents, ==, "the old export");
+      left = op_test_list_dir (dir);
+      g_assert_cmpstr (left, ==, "old.png");
+    }
+
+  g_unlink (old);
   g_rmdir (dir);
 }
 

@@ -14,6 +14,7 @@
 #include <zip.h>
 
 #include "op-project.h"
+#include "op-test-files.h"
 
 static char *
 sample_path (const char *name)
@@ -492,6 +493,25 @@ test_write_errors (void)
   else
     g_test_message ("running as root: the read-only folder is writable, skipped that part");
   g_chmod (dir, 0755);
+
+  /* a file that cannot be replaced, even by root: the save fails, says so, and leaves the
+   * old project and nothing else */
+  if (op_test_make_immutable (path))
+    {
+      g_autofree char *left = NULL;
+
+      g_clear_pointer (&contents, g_free);
+      g_assert_false (op_project_snapshot_write (snapshot, path, NULL, &error));
+      op_test_set_immutable (path, FALSE);
+      g_assert_error (error, OP_PROJECT_ERROR, OP_PROJECT_ERROR_WRITE);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "read-only"));
+      g_assert_nonnull (strstr (error->message, "old.ora"));
+      g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+      g_assert_cmpstr (contents, ==, "the old project");
+      left = op_test_list_dir (dir);
+      g_assert_cmpstr (left, ==, "old.ora");
+    }
 
   g_unlink (path);
   g_rmdir (dir);
