@@ -579,6 +579,8 @@ encode_png (const OpImage   *self,
             const OpPngText *texts,
             guint            n_texts,
             int              level,
+            OpImageRowsFunc  rows,
+            gpointer         rows_data,
             GByteArray      *out,
             GError         **error)
 {
@@ -633,6 +635,10 @@ encode_png (const OpImage   *self,
         }
       else
         png_write_row (png, (png_const_bytep) src);
+
+      /* every 64 rows: often enough for a progress bar, rare enough to cost nothing */
+      if (rows != NULL && ((y + 1) % 64 == 0 || y + 1 == self->height))
+        rows (y + 1, rows_data);
     }
 
   png_write_end (png, info);
@@ -664,7 +670,7 @@ op_image_encode_png_with_text (const OpImage   *self,
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (texts != NULL || n_texts == 0, NULL);
 
-  if (!encode_png (self, texts, n_texts, 6, out, error))
+  if (!encode_png (self, texts, n_texts, 6, NULL, NULL, out, error))
     return NULL;
 
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
@@ -680,11 +686,26 @@ GBytes *
 op_image_encode_png_fast (const OpImage  *self,
                           GError        **error)
 {
+  return op_image_encode_png_fast_full (self, NULL, NULL, error);
+}
+
+/**
+ * op_image_encode_png_fast_full:
+ * @rows: (nullable): told how many rows are done, every 64 rows and at the end
+ *
+ * op_image_encode_png_fast(), for a caller that shows how far it has come.
+ */
+GBytes *
+op_image_encode_png_fast_full (const OpImage  *self,
+                               OpImageRowsFunc rows,
+                               gpointer        user_data,
+                               GError        **error)
+{
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  if (!encode_png (self, NULL, 0, 1, out, error))
+  if (!encode_png (self, NULL, 0, 1, rows, user_data, out, error))
     return NULL;
 
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));

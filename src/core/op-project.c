@@ -349,8 +349,7 @@ typedef struct
   GBytes **blends;
   GBytes **brushes;
   GBytes *thumbnail;
-  gint64 *work;              /* per node: pixels to encode, for the progress */
-  gint64 work_total;
+  gint64 work_total;         /* pixels to encode, for the progress */
   gint64 work_done;
 } Writer;
 
@@ -369,7 +368,6 @@ writer_clear (Writer *w)
     }
   g_clear_pointer (&w->thumbnail, g_bytes_unref);
   g_free (w->composites);
-  g_free (w->work);
   g_free (w->children_left);
   g_free (w->layers);
   g_free (w->patches);
@@ -409,13 +407,53 @@ writer_composite (Writer *w,
   return w->composites[index];
 }
 
+static void
+writer_report (Writer *w,
+               gint64  pixels)
+{
+  report_progress (w->snapshot,
+                   w->work_total > 0 ? 0.9 * (w->work_done + pixels) / w->work_total : 0.9);
+}
+
+typedef struct
+{
+  Writer *writer;
+  int width;
+} RowsData;
+
+static void
+writer_rows_cb (int      rows_done,
+                gpointer user_data)
+{
+  RowsData *data = user_data;
+
+  writer_report (data->writer, (gint64) rows_done * data->width);
+}
+
+/* One picture as PNG, with the progress; encoding is most of a save, the zip and the
+ * write to disk are the last tenth. */
 static GBytes *
-encode_mask (const OpMask  *mask,
+writer_png (Writer         *w,
+            const OpImage  *image,
+            GError        **error)
+{
+  RowsData data = { w, op_image_get_width (image) };
+  GBytes *bytes = op_image_encode_png_fast_full (image, writer_rows_cb, &data, error);
+
+  w->work_done += (gint64) op_image_get_width (image) * op_image_get_height (image);
+  writer_report (w, 0);
+
+  return bytes;
+}
+
+static GBytes *
+writer_mask (Writer        *w,
+             const OpMask  *mask,
              GError       **error)
 {
   g_autoptr(OpImage) image = op_mask_to_image (mask);
 
-  return op_image_encode_png_fast (image, error);
+  return writer_png (w, image, error);
 }
 
 /* One picture, from the cache or encoded now (and cached). */
@@ -438,15 +476,15 @@ writer_encode (Writer   *w,
   switch (kind)
     {
     case 'l':
-      bytes = op_image_encode_png_fast (writer_composite (w, index), error);
+      bytes = writer_png (w, writer_composite (w, index), error);
       break;
 
     case 'p':
-      bytes = op_image_encode_png_fast (node->patch, error);
+      bytes = writer_png (w, node->patch, error);
       break;
 
     case 'b':
-      bytes = encode_mask (node->blend, error);
+      bytes = writer_mask (w, node->blend, error);
       break;
 
     case 't':
@@ -500,9 +538,9 @@ node_work (Writer *w,
   if (node->parent >= 0 && !cache_has (w->cache, node->uid, 0, 'p'))
     work += (gint64) op_image_get_width (node->patch) * op_image_get_height (node->patch);
   if (node->parent >= 0 && !cache_has (w->cache, node->uid, node->serial, 'b'))
-    work += (gint64) op_image_get_width (node->patch) * op_image_get_height (node->patch);
+    work += (gint64) op_mask_get_width (node->blend) * op_mask_get_height (node->blend);
   if (node->brush != NULL)
-    work += (gint64) node->width * node->height;
+    work += (gint64) op_mask_get_width (node->brush) * op_mask_get_height (node->brush);
 
   return work;
 }
@@ -520,8 +558,7 @@ writer_encode_all (Writer  *w,
 
       if (node->parent >= 0)
         w->children_left[node->parent]++;
-      w->work[i] = node_work (w, i);
-      w->work_total += w->work[i];
+      w->work_total += node_work (w, i);
     }
 
   for (guint i = 0; i < n; i++)
@@ -535,15 +572,13 @@ writer_encode_all (Writer  *w,
           ((w->patches[i] = writer_encode (w, i, 'p', error)) == NULL ||
            (w->blends[i] = writer_encode (w, i, 'b', error)) == NULL))
         return FALSE;
-      if (node->brush != NULL && (w->brushes[i] = encode_mask (node->brush, error)) == NULL)
+      if (node->brush != NULL && (w->brushes[i] = writer_mask (w, node->brush, error)) == NULL)
         return FALSE;
       if ((int) i == (s->recovery ? 0 : s->current) &&
           (w->thumbnail = writer_encode (w, i, 't', error)) == NULL)
         return FALSE;
 
-      /* encoding is most of a save; the zip and the write to disk are the rest */
-      w->work_done += w->work[i];
-      report_progress (s, w->work_total > 0 ? 0.9 * w->work_done / w->work_total : 0.9);
+      writer_report (w, 0);
 
       /* a leaf is done now; an inner node once its last child is */
       if (w->children_left[i] == 0)
@@ -969,7 +1004,6 @@ op_project_snapshot_encode (OpProjectSnapshot  *self,
   w.used = g_hash_table_new_full (cache_key_hash, cache_key_equal, g_free, NULL);
   w.composites = g_new0 (OpImage *, n);
   w.children_left = g_new0 (guint, n);
-  w.work = g_new0 (gint64, n);
   w.layers = g_new0 (GBytes *, n);
   w.patches = g_new0 (GBytes *, n);
   w.blends = g_new0 (GBytes *, n);
