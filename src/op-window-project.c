@@ -57,6 +57,108 @@ delete_recovery (const char *id)
   g_unlink (ora);
 }
 
+/* When process @pid started, in clock ticks after boot (field 22 of /proc/PID/stat), or
+ * 0 when there is no such process or no /proc.  With the boot's id it tells a process
+ * from a later one that was given the same pid. */
+static guint64
+process_start_time (gint64 pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return 0;
+
+  /* the command's name, in parentheses, may hold spaces and parentheses itself */
+  after = strrchr (stat, ')');
+  if (after == NULL)
+    return 0;
+  fields = g_strsplit (after + 1, " ", 0);
+  /* fields[0] is empty (the space after ')'), fields[1] is field 3 of the line */
+  if (g_strv_length (fields) < 21)
+    return 0;
+
+  return g_ascii_strtoull (fields[20], NULL, 10);
+}
+
+static char *
+boot_id (void)
+{
+  g_autofree char *id = NULL;
+
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &id, NULL, NULL))
+    return NULL;
+
+  return g_strdup (g_strstrip (id));
+}
+
+/* A description's members, of the type expected or the default: the file may be from
+ * another version, or damaged. */
+static gint64
+description_int (JsonObject *description,
+                 const char *member)
+{
+  JsonNode *node = json_object_get_member (description, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return 0;
+  return json_node_get_int (node);
+}
+
+static const char *
+description_string (JsonObject *description,
+                    const char *member,
+                    const char *default_value)
+{
+  JsonNode *node = json_object_get_member (description, member);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return default_value;
+  return json_node_get_string (node);
+}
+
+static gboolean
+description_boolean (JsonObject *description,
+                     const char *member)
+{
+  JsonNode *node = json_object_get_member (description, member);
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+         json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
+}
+
+/* Whether the Overpaint that wrote a recovery description is still running. */
+static gboolean
+recovery_owner_alive (JsonObject *description)
+{
+  gint64 pid = description_int (description, "pid");
+  gint64 started = description_int (description, "started");
+  const char *boot = description_string (description, "boot", NULL);
+  g_autofree char *this_boot = boot_id ();
+  guint64 now_started;
+
+  if (pid <= 0 || pid > G_MAXINT)
+    return FALSE;
+
+  /* written before the machine last started: it cannot be running */
+  if (boot != NULL && this_boot != NULL && !g_str_equal (boot, this_boot))
+    return FALSE;
+
+  if (started > 0 && (now_started = process_start_time (pid)) != 0)
+    /* the same pid, started at another time, is another program */
+    return now_started == (guint64) started;
+
+  if (pid == getpid ())
+    return TRUE;
+
+  /* no /proc, or a description from before the start time was kept */
+  return kill ((pid_t) pid, 0) == 0 || errno == EPERM;
+}
+
 /* What the next start shows before restoring: which file, when, how many versions. */
 static char *
 recovery_description (OpWindow *self,
@@ -67,10 +169,18 @@ recovery_description (OpWindow *self,
   g_autoptr(JsonNode) root = NULL;
   GFile *file = op_document_get_file (self->document);
   g_autofree char *title = op_document_dup_title (self->document);
+  g_autofree char *boot = boot_id ();
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "pid");
   json_builder_add_int_value (b, getpid ());
+  json_builder_set_member_name (b, "started");
+  json_builder_add_int_value (b, (gint64) process_start_time (getpid ()));
+  json_builder_set_member_name (b, "boot");
+  if (boot != NULL)
+    json_builder_add_string_value (b, boot);
+  else
+    json_builder_add_null_value (b);
   json_builder_set_member_name (b, "time");
   json_builder_add_int_value (b, g_get_real_time () / G_USEC_PER_SEC);
   json_builder_set_member_name (b, "title");
@@ -1023,15 +1133,6 @@ recovery_free (Recovery *r)
   g_free (r);
 }
 
-static gboolean
-process_alive (gint64 pid)
-{
-  if (pid <= 0 || pid > G_MAXINT)
-    return FALSE;
-  if (pid == getpid ())
-    return TRUE;
-  return kill ((pid_t) pid, 0) == 0 || errno == EPERM;
-}
 
 /* Copies whose program is gone: it crashed or was killed before saving. */
 static GPtrArray *
@@ -1069,17 +1170,16 @@ find_recoveries (void)
         }
 
       o = json_node_get_object (json_parser_get_root (parser));
-      if (process_alive (json_object_get_int_member_with_default (o, "pid", 0)))
+      if (recovery_owner_alive (o))
         continue;
 
       r = g_new0 (Recovery, 1);
       r->id = g_steal_pointer (&id);
-      r->title = g_strdup (json_object_get_string_member_with_default (o, "title", _("Untitled")));
-      r->file_uri = g_strdup (json_object_get_string_member_with_default (o, "file", NULL));
-      r->is_project = json_object_get_boolean_member_with_default (o, "is-project", FALSE);
-      r->time = json_object_get_int_member_with_default (o, "time", 0);
-      r->versions = (guint) CLAMP (json_object_get_int_member_with_default (o, "versions", 0),
-                                   0, G_MAXINT);
+      r->title = g_strdup (description_string (o, "title", _("Untitled")));
+      r->file_uri = g_strdup (description_string (o, "file", NULL));
+      r->is_project = description_boolean (o, "is-project");
+      r->time = description_int (o, "time");
+      r->versions = (guint) CLAMP (description_int (o, "versions"), 0, G_MAXINT);
       g_ptr_array_add (found, r);
     }
 

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -498,6 +499,160 @@ kill_and_recover (const char *mode)
   g_rmdir (out_dir);
 }
 
+/* The path of the one recovery description in the folder, or NULL. */
+static char *
+find_description (void)
+{
+  g_autofree char *dir = recovery_dir ();
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    if (g_str_has_suffix (name, ".json"))
+      return g_build_filename (dir, name, NULL);
+
+  return NULL;
+}
+
+static gboolean
+description_written (gpointer data)
+{
+  g_autofree char *path = find_description ();
+
+  return path != NULL;
+}
+
+/* Writes a recovery description (and a stand-in copy) under @id, from @description with
+ * @member set to @value (a JSON value; NULL removes the member). */
+static void
+write_description (JsonObject *description,
+                   const char *id,
+                   const char *member,
+                   const char *value)
+{
+  g_autofree char *dir = recovery_dir ();
+  g_autofree char *json_name = g_strconcat (id, ".json", NULL);
+  g_autofree char *ora_name = g_strconcat (id, ".ora", NULL);
+  g_autofree char *json_path = g_build_filename (dir, json_name, NULL);
+  g_autofree char *ora_path = g_build_filename (dir, ora_name, NULL);
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), description);
+  g_autofree char *original = json_to_string (node, FALSE);
+  /* json_node_copy() would share the object: a copy through text is a copy */
+  g_autoptr(JsonNode) copy = json_from_string (original, NULL);
+  JsonObject *o = json_node_get_object (copy);
+  g_autofree char *text = NULL;
+
+  /* the title names the case, so the offer tells which one it is */
+  json_object_set_string_member (o, "title", id);
+  if (value == NULL)
+    json_object_remove_member (o, member);
+  else
+    json_object_set_member (o, member, json_from_string (value, NULL));
+  text = json_to_string (copy, FALSE);
+
+  g_assert_true (g_file_set_contents (json_path, text, -1, NULL));
+  g_assert_true (g_file_set_contents (ora_path, "not read before Restore", -1, NULL));
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+static void
+remove_descriptions (const char * const *ids)
+{
+  g_autofree char *dir = recovery_dir ();
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autofree char *json = g_strdup_printf ("%s/%s.json", dir, ids[i]);
+      g_autofree char *ora = g_strdup_printf ("%s/%s.ora", dir, ids[i]);
+
+      g_unlink (json);
+      g_unlink (ora);
+    }
+}
+
+/* A copy is offered only when the program that wrote it is gone: a pid given to another
+ * program since, or a machine restarted since, does not hide it. */
+static void
+test_recovery_owner (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  static const char * const ids[] = {
+    "alive", "reused-pid", "rebooted", "old-format", "dead", "bad-started", "bad-boot",
+    "bad-pid", NULL
+  };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GSubprocess) gone = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) offered = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *listed = NULL;
+  g_autofree char *own = NULL;
+  g_autofree char *dead_pid = NULL;
+  g_autofree char *later_start = NULL;
+  OpWindow *window, *other;
+  JsonObject *description;
+
+  /* this process's own copy, as a running window writes it */
+  window = open_sample (settings, "coffee.png");
+  paint (window, 100, 100);
+  wait_until (description_written, NULL);
+  own = find_description ();
+  g_assert_true (json_parser_load_from_file (parser, own, &error));
+  g_assert_no_error (error);
+  description = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (description, "pid"), ==, getpid ());
+  g_assert_cmpint (json_object_get_int_member (description, "started"), >, 0);
+  g_assert_nonnull (json_object_get_string_member (description, "boot"));
+
+  /* a process that has ended and been reaped */
+  gone = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "true", NULL);
+  g_assert_no_error (error);
+  dead_pid = g_strdup (g_subprocess_get_identifier (gone));
+  g_assert_true (g_subprocess_wait (gone, NULL, NULL));
+
+  later_start = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                 json_object_get_int_member (description, "started") + 1);
+  write_description (description, "alive", "versions", "1");
+  write_description (description, "reused-pid", "started", later_start);
+  write_description (description, "rebooted", "boot", "\"00000000-0000-0000-0000-000000000000\"");
+  write_description (description, "old-format", "started", NULL);
+  write_description (description, "dead", "pid", dead_pid);
+  write_description (description, "bad-started", "started", "\"soon\"");
+  write_description (description, "bad-boot", "boot", "{\"id\": 7}");
+  write_description (description, "bad-pid", "pid", "[1]");
+
+  other = new_window (settings);
+  /* the window's own copy and "alive", "old-format", "bad-started" and "bad-boot" are
+   * this process's; a pid that cannot be read could be anyone's: offered */
+  g_assert_cmpuint (op_window_offer_recovery (other), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      const char *body;
+
+      wait_until (dialog_shown, NULL);
+      body = adw_message_dialog_get_body (find_dialog ());
+      g_test_message ("offered: %s", body);
+      g_ptr_array_add (offered, g_strdup (strstr (body, "“") + strlen ("“")));
+      *strstr (g_ptr_array_index (offered, i), "”") = '\0';
+      respond (find_dialog (), "later");
+    }
+  g_assert_null (find_dialog ());
+  g_ptr_array_sort (offered, compare_strings);
+  g_ptr_array_add (offered, NULL);
+  listed = g_strjoinv (" ", (char **) offered->pdata);
+  g_assert_cmpstr (listed, ==, "bad-pid dead rebooted reused-pid");
+
+  remove_descriptions (ids);
+  destroy_window (other);
+  destroy_window (window);
+  g_assert_cmpuint (count_recovery_files (), ==, 0);
+}
+
 static void
 test_kill_after_generation (void)
 {
@@ -540,6 +695,7 @@ main (int   argc,
   g_test_add_func ("/window-project/close-asks", test_close_asks);
   g_test_add_func ("/window-project/export-asks-before-replacing",
                    test_export_never_overwrites_silently);
+  g_test_add_func ("/window-project/recovery-owner", test_recovery_owner);
   g_test_add_func ("/window-project/kill-after-generation", test_kill_after_generation);
   g_test_add_func ("/window-project/kill-during-generation", test_kill_during_generation);
 
