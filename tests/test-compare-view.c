@@ -35,7 +35,7 @@ static const OpRect patch_rect = { 100, 80, 120, 90 };
 static void
 wait_until (gboolean (*ready) (Fixture *), Fixture *f)
 {
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
   while (!ready (f))
     {
