@@ -388,6 +388,39 @@ test_cache (void)
 
   back = reopen (second, NULL);
   assert_documents_equal (doc, back);
+
+  /* the brush masks are cached by their contents: a stroke, an erase back to nothing and
+   * a stroke on a version that had no mask each reach the next save */
+  {
+    OpBrush add = { 10, 1, 1, 0.1, OP_MASK_MODE_ADD };
+    OpBrush erase = { 400, 1, 1, 0.1, OP_MASK_MODE_SUBTRACT };
+    OpVersion *root = op_document_get_root (doc);
+    OpVersion *leaf = op_version_get_child (op_version_get_child (root, 0), 1);
+
+    op_document_set_mask_target (doc, OP_MASK_TARGET_BRUSH);
+    op_document_set_current (doc, leaf);
+    op_document_stroke_begin (doc, &add, 20, 20, 1);
+    op_document_stroke_end (doc);
+    g_clear_pointer (&second, g_bytes_unref);
+    g_clear_object (&back);
+    second = encode (doc, NULL, cache);
+    back = reopen (second, NULL);
+    assert_documents_equal (doc, back);
+
+    op_document_set_current (doc, root);
+    op_document_stroke_begin (doc, &erase, 80, 60, 1);
+    op_document_stroke_end (doc);
+    g_assert_true (op_mask_is_empty (op_document_get_brush_mask (doc)));
+    op_document_set_current (doc, op_version_get_child (root, 1));
+    op_document_stroke_begin (doc, &add, 30, 90, 1);
+    op_document_stroke_end (doc);
+    g_clear_pointer (&second, g_bytes_unref);
+    g_clear_object (&back);
+    second = encode (doc, NULL, cache);
+    back = reopen (second, NULL);
+    assert_documents_equal (doc, back);
+  }
+
   op_project_cache_free (cache);
 }
 

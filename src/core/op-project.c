@@ -30,7 +30,9 @@ typedef struct
 {
   guint64 uid;
   guint serial;
-  char kind;      /* 'l' layer, 'p' patch, 'b' blend, 't' thumbnail */
+  char kind;      /* 'l' layer, 'p' patch, 'b' blend, 't' thumbnail, 'm' brush mask */
+  guint64 content[2];  /* 'm': the first 128 bits of the mask's SHA-256; painting changes
+                        * a brush mask without a serial to tell */
 } CacheKey;
 
 struct _OpProjectCache
@@ -45,7 +47,8 @@ cache_key_hash (gconstpointer key)
 {
   const CacheKey *k = key;
 
-  return (guint) (k->uid * 2654435761u) ^ (k->serial * 40503u) ^ (guint) k->kind;
+  return (guint) (k->uid * 2654435761u) ^ (k->serial * 40503u) ^ (guint) k->kind ^
+         (guint) k->content[0];
 }
 
 static gboolean
@@ -54,7 +57,8 @@ cache_key_equal (gconstpointer a,
 {
   const CacheKey *x = a, *y = b;
 
-  return x->uid == y->uid && x->serial == y->serial && x->kind == y->kind;
+  return x->uid == y->uid && x->serial == y->serial && x->kind == y->kind &&
+         x->content[0] == y->content[0] && x->content[1] == y->content[1];
 }
 
 OpProjectCache *
@@ -81,18 +85,15 @@ op_project_cache_free (OpProjectCache *self)
 
 static GBytes *
 cache_lookup (OpProjectCache *self,
-              guint64         uid,
-              guint           serial,
-              char            kind)
+              const CacheKey *key)
 {
-  CacheKey key = { uid, serial, kind };
   GBytes *bytes;
 
   if (self == NULL)
     return NULL;
 
   g_mutex_lock (&self->lock);
-  bytes = g_hash_table_lookup (self->entries, &key);
+  bytes = g_hash_table_lookup (self->entries, key);
   if (bytes != NULL)
     g_bytes_ref (bytes);
   g_mutex_unlock (&self->lock);
@@ -102,31 +103,23 @@ cache_lookup (OpProjectCache *self,
 
 static gboolean
 cache_has (OpProjectCache *self,
-           guint64         uid,
-           guint           serial,
-           char            kind)
+           const CacheKey *key)
 {
-  g_autoptr(GBytes) bytes = cache_lookup (self, uid, serial, kind);
+  g_autoptr(GBytes) bytes = cache_lookup (self, key);
 
   return bytes != NULL;
 }
 
 static void
 cache_store (OpProjectCache *self,
-             guint64         uid,
-             guint           serial,
-             char            kind,
+             const CacheKey *key,
              GBytes         *bytes)
 {
-  CacheKey *key;
-
   if (self == NULL)
     return;
 
-  key = g_new (CacheKey, 1);
-  *key = (CacheKey) { uid, serial, kind };
   g_mutex_lock (&self->lock);
-  g_hash_table_replace (self->entries, key, g_bytes_ref (bytes));
+  g_hash_table_replace (self->entries, g_memdup2 (key, sizeof *key), g_bytes_ref (bytes));
   g_mutex_unlock (&self->lock);
 }
 
@@ -348,6 +341,7 @@ typedef struct
   GBytes **patches;
   GBytes **blends;
   GBytes **brushes;
+  guint64 *brush_digests;    /* per node, two: see CacheKey.content */
   GBytes *thumbnail;
   gint64 work_total;         /* pixels to encode, for the progress */
   gint64 work_done;
@@ -373,19 +367,29 @@ writer_clear (Writer *w)
   g_free (w->patches);
   g_free (w->blends);
   g_free (w->brushes);
+  g_free (w->brush_digests);
   g_clear_pointer (&w->used, g_hash_table_unref);
 }
 
 static void
-writer_mark_used (Writer  *w,
-                  guint64  uid,
-                  guint    serial,
-                  char     kind)
+writer_mark_used (Writer         *w,
+                  const CacheKey *key)
 {
-  CacheKey *key = g_new (CacheKey, 1);
+  g_hash_table_add (w->used, g_memdup2 (key, sizeof *key));
+}
 
-  *key = (CacheKey) { uid, serial, kind };
-  g_hash_table_add (w->used, key);
+/* The cache's name for a picture of node @index. */
+static void
+writer_key (Writer   *w,
+            int       index,
+            char      kind,
+            CacheKey *key)
+{
+  Node *node = &g_array_index (w->snapshot->nodes, Node, index);
+
+  *key = (CacheKey) { node->uid, kind == 'p' || kind == 'm' ? 0 : node->serial, kind, { 0, 0 } };
+  if (kind == 'm')
+    memcpy (key->content, &w->brush_digests[2 * index], sizeof key->content);
 }
 
 static OpImage *
@@ -464,12 +468,13 @@ writer_encode (Writer   *w,
                GError  **error)
 {
   Node *node = &g_array_index (w->snapshot->nodes, Node, index);
-  guint serial = kind == 'p' ? 0 : node->serial;
   g_autoptr(OpImage) thumb = NULL;
+  CacheKey key;
   GBytes *bytes;
 
-  writer_mark_used (w, node->uid, serial, kind);
-  bytes = cache_lookup (w->cache, node->uid, serial, kind);
+  writer_key (w, index, kind, &key);
+  writer_mark_used (w, &key);
+  bytes = cache_lookup (w->cache, &key);
   if (bytes != NULL)
     return bytes;
 
@@ -485,6 +490,10 @@ writer_encode (Writer   *w,
 
     case 'b':
       bytes = writer_mask (w, node->blend, error);
+      break;
+
+    case 'm':
+      bytes = writer_mask (w, node->brush, error);
       break;
 
     case 't':
@@ -505,7 +514,7 @@ writer_encode (Writer   *w,
     }
 
   if (bytes != NULL)
-    cache_store (w->cache, node->uid, serial, kind, bytes);
+    cache_store (w->cache, &key, bytes);
 
   return bytes;
 }
@@ -531,18 +540,40 @@ node_work (Writer *w,
 {
   Node *node = &g_array_index (w->snapshot->nodes, Node, index);
   gint64 work = 0;
+  CacheKey key;
 
-  if ((!w->snapshot->recovery || node->parent < 0) &&
-      !cache_has (w->cache, node->uid, node->serial, 'l'))
+  writer_key (w, index, 'l', &key);
+  if ((!w->snapshot->recovery || node->parent < 0) && !cache_has (w->cache, &key))
     work += (gint64) node->width * node->height;
-  if (node->parent >= 0 && !cache_has (w->cache, node->uid, 0, 'p'))
+  writer_key (w, index, 'p', &key);
+  if (node->parent >= 0 && !cache_has (w->cache, &key))
     work += (gint64) op_image_get_width (node->patch) * op_image_get_height (node->patch);
-  if (node->parent >= 0 && !cache_has (w->cache, node->uid, node->serial, 'b'))
+  writer_key (w, index, 'b', &key);
+  if (node->parent >= 0 && !cache_has (w->cache, &key))
     work += (gint64) op_mask_get_width (node->blend) * op_mask_get_height (node->blend);
-  if (node->brush != NULL)
+  writer_key (w, index, 'm', &key);
+  if (node->brush != NULL && !cache_has (w->cache, &key))
     work += (gint64) op_mask_get_width (node->brush) * op_mask_get_height (node->brush);
 
   return work;
+}
+
+/* A brush mask's name in the cache: its contents.  SHA-256 of 33 MB (an 8K mask) costs
+ * about a tenth of encoding it. */
+static void
+brush_digest (const OpMask *mask,
+              guint64       digest[2])
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 bytes[32];
+  gsize length = sizeof bytes;
+  int size[2] = { op_mask_get_width (mask), op_mask_get_height (mask) };
+
+  g_checksum_update (checksum, (const guchar *) size, sizeof size);
+  g_checksum_update (checksum, op_mask_peek_data (mask),
+                     (gssize) op_mask_get_width (mask) * op_mask_get_height (mask));
+  g_checksum_get_digest (checksum, bytes, &length);
+  memcpy (digest, bytes, 2 * sizeof (guint64));
 }
 
 static gboolean
@@ -558,6 +589,8 @@ writer_encode_all (Writer  *w,
 
       if (node->parent >= 0)
         w->children_left[node->parent]++;
+      if (node->brush != NULL)
+        brush_digest (node->brush, &w->brush_digests[2 * i]);
       w->work_total += node_work (w, i);
     }
 
@@ -572,7 +605,7 @@ writer_encode_all (Writer  *w,
           ((w->patches[i] = writer_encode (w, i, 'p', error)) == NULL ||
            (w->blends[i] = writer_encode (w, i, 'b', error)) == NULL))
         return FALSE;
-      if (node->brush != NULL && (w->brushes[i] = writer_mask (w, node->brush, error)) == NULL)
+      if (node->brush != NULL && (w->brushes[i] = writer_encode (w, i, 'm', error)) == NULL)
         return FALSE;
       if ((int) i == (s->recovery ? 0 : s->current) &&
           (w->thumbnail = writer_encode (w, i, 't', error)) == NULL)
@@ -1008,6 +1041,7 @@ op_project_snapshot_encode (OpProjectSnapshot  *self,
   w.patches = g_new0 (GBytes *, n);
   w.blends = g_new0 (GBytes *, n);
   w.brushes = g_new0 (GBytes *, n);
+  w.brush_digests = g_new0 (guint64, 2 * n);
 
   if (writer_encode_all (&w, error))
     bytes = writer_zip (&w, error);
