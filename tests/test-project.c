@@ -389,16 +389,32 @@ test_cache (void)
   back = reopen (second, NULL);
   assert_documents_equal (doc, back);
 
-  /* the brush masks are cached by their contents: a stroke, an erase back to nothing and
-   * a stroke on a version that had no mask each reach the next save */
+  /* the brush masks are cached by their contents: an erase inside the painted area, a
+   * stroke, an erase back to nothing and a stroke on a version that had no mask each
+   * reach the next save */
   {
     OpBrush add = { 10, 1, 1, 0.1, OP_MASK_MODE_ADD };
     OpBrush erase = { 400, 1, 1, 0.1, OP_MASK_MODE_SUBTRACT };
     OpVersion *root = op_document_get_root (doc);
     OpVersion *leaf = op_version_get_child (op_version_get_child (root, 0), 1);
 
+    OpBrush dab = { 3, 1, 1, 0.1, OP_MASK_MODE_SUBTRACT };
+    OpRect before, after;
+
+    /* a small erase inside the painted area: the pixels change, the bounds do not */
     op_document_set_mask_target (doc, OP_MASK_TARGET_BRUSH);
     op_document_set_current (doc, leaf);
+    g_assert_true (op_mask_get_bounds (op_document_get_brush_mask (doc), &before));
+    op_document_stroke_begin (doc, &dab, 100, 70, 1);
+    op_document_stroke_end (doc);
+    g_assert_true (op_mask_get_bounds (op_document_get_brush_mask (doc), &after));
+    g_assert_cmpmem (&before, sizeof before, &after, sizeof after);
+    g_clear_pointer (&second, g_bytes_unref);
+    g_clear_object (&back);
+    second = encode (doc, NULL, cache);
+    back = reopen (second, NULL);
+    assert_documents_equal (doc, back);
+
     op_document_stroke_begin (doc, &add, 20, 20, 1);
     op_document_stroke_end (doc);
     g_clear_pointer (&second, g_bytes_unref);
