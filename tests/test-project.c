@@ -364,6 +364,17 @@ test_openraster_layout (void)
   g_assert_cmpint (MAX (op_image_get_width (thumb_image), op_image_get_height (thumb_image)), <=, 256);
 }
 
+/* A save through @cache, opened again, is @doc. */
+static void
+assert_cached_save_keeps (OpDocument     *doc,
+                          OpProjectCache *cache)
+{
+  g_autoptr(GBytes) bytes = encode (doc, NULL, cache);
+  g_autoptr(OpDocument) back = reopen (bytes, NULL);
+
+  assert_documents_equal (doc, back);
+}
+
 static void
 test_cache (void)
 {
@@ -409,19 +420,11 @@ test_cache (void)
     op_document_stroke_end (doc);
     g_assert_true (op_mask_get_bounds (op_document_get_brush_mask (doc), &after));
     g_assert_cmpmem (&before, sizeof before, &after, sizeof after);
-    g_clear_pointer (&second, g_bytes_unref);
-    g_clear_object (&back);
-    second = encode (doc, NULL, cache);
-    back = reopen (second, NULL);
-    assert_documents_equal (doc, back);
+    assert_cached_save_keeps (doc, cache);
 
     op_document_stroke_begin (doc, &add, 20, 20, 1);
     op_document_stroke_end (doc);
-    g_clear_pointer (&second, g_bytes_unref);
-    g_clear_object (&back);
-    second = encode (doc, NULL, cache);
-    back = reopen (second, NULL);
-    assert_documents_equal (doc, back);
+    assert_cached_save_keeps (doc, cache);
 
     op_document_set_current (doc, root);
     op_document_stroke_begin (doc, &erase, 80, 60, 1);
@@ -430,11 +433,7 @@ test_cache (void)
     op_document_set_current (doc, op_version_get_child (root, 1));
     op_document_stroke_begin (doc, &add, 30, 90, 1);
     op_document_stroke_end (doc);
-    g_clear_pointer (&second, g_bytes_unref);
-    g_clear_object (&back);
-    second = encode (doc, NULL, cache);
-    back = reopen (second, NULL);
-    assert_documents_equal (doc, back);
+    assert_cached_save_keeps (doc, cache);
   }
 
   op_project_cache_free (cache);
