@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "op-http.h"
 #include "op-project.h"
 #include "op-window-private.h"
 
@@ -94,31 +95,16 @@ boot_id (void)
   return g_strdup (g_strstrip (id));
 }
 
-/* A description's members, of the type expected or the default: the file may be from
- * another version, or damaged. */
+/* A description's members, of the type expected or nothing: the file may be from another
+ * version, or damaged. */
 static gint64
 description_int (JsonObject *description,
                  const char *member)
 {
-  JsonNode *node = json_object_get_member (description, member);
+  double value;
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_INT64)
-    return 0;
-  return json_node_get_int (node);
-}
-
-static const char *
-description_string (JsonObject *description,
-                    const char *member,
-                    const char *default_value)
-{
-  JsonNode *node = json_object_get_member (description, member);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return default_value;
-  return json_node_get_string (node);
+  return op_json_member_number (description, member, &value) && value >= 0 &&
+         value <= (double) G_MAXINT64 / 2 ? (gint64) value : 0;
 }
 
 static gboolean
@@ -137,7 +123,7 @@ recovery_owner_alive (JsonObject *description)
 {
   gint64 pid = description_int (description, "pid");
   gint64 started = description_int (description, "started");
-  const char *boot = description_string (description, "boot", NULL);
+  const char *boot = op_json_member_string (description, "boot");
   g_autofree char *this_boot = boot_id ();
   guint64 now_started;
 
@@ -1153,6 +1139,7 @@ find_recoveries (void)
       g_autofree char *id = NULL;
       g_autoptr(JsonParser) parser = json_parser_new ();
       JsonObject *o;
+      const char *title;
       Recovery *r;
 
       if (!g_str_has_suffix (name, ".json"))
@@ -1175,8 +1162,9 @@ find_recoveries (void)
 
       r = g_new0 (Recovery, 1);
       r->id = g_steal_pointer (&id);
-      r->title = g_strdup (description_string (o, "title", _("Untitled")));
-      r->file_uri = g_strdup (description_string (o, "file", NULL));
+      title = op_json_member_string (o, "title");
+      r->title = g_strdup (title != NULL ? title : _("Untitled"));
+      r->file_uri = g_strdup (op_json_member_string (o, "file"));
       r->is_project = description_boolean (o, "is-project");
       r->time = description_int (o, "time");
       r->versions = (guint) CLAMP (description_int (o, "versions"), 0, G_MAXINT);
