@@ -1,5 +1,6 @@
-/* fuzz-common.h — what every fuzz target shares: GLib set up so that a critical or a
- * warning is a crash the fuzzer keeps, and the mode byte some targets start with.
+/* fuzz-common.h — what every fuzz target shares: its LLVMFuzzerInitialize, which sets
+ * GLib up so that a critical or a warning is a crash the fuzzer keeps, and the mode byte
+ * some targets start with.
  *
  * Copyright 2026 The Overpaint developers
  *
@@ -44,11 +45,18 @@ fuzz_log_writer (GLogLevelFlags   level,
   return G_LOG_WRITER_HANDLED;
 }
 
-static inline void
-fuzz_init (void)
+/* Every target's set-up, defined here: each target is a program of its own and includes
+ * this header once, so this is its only definition. */
+int LLVMFuzzerInitialize (int *argc, char ***argv);
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerInitialize (int    *argc,
+                      char ***argv)
 {
   g_log_set_writer_func (fuzz_log_writer, NULL, NULL);
   g_setenv ("LC_ALL", "C.UTF-8", TRUE);
+  return 0;
 }
 
 /* The mode byte: a digit is its value, anything else its code; modulo @n_modes. */
