@@ -117,6 +117,33 @@ description_boolean (JsonObject *description,
          json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
 }
 
+/* This process's start time and the boot's id: read once, they never change. */
+static const char *
+this_boot_id (void)
+{
+  static const char *id;
+
+  if (g_once_init_enter (&id))
+    {
+      char *read = boot_id ();
+
+      g_once_init_leave (&id, read != NULL ? read : "");
+    }
+
+  return id[0] != '\0' ? id : NULL;
+}
+
+static guint64
+this_process_start_time (void)
+{
+  static gsize started;
+
+  if (g_once_init_enter (&started))
+    g_once_init_leave (&started, (gsize) process_start_time (getpid ()) + 1);
+
+  return started - 1;
+}
+
 /* Whether the Overpaint that wrote a recovery description is still running. */
 static gboolean
 recovery_owner_alive (JsonObject *description)
@@ -124,7 +151,7 @@ recovery_owner_alive (JsonObject *description)
   gint64 pid = description_int (description, "pid");
   gint64 started = description_int (description, "started");
   const char *boot = op_json_member_string (description, "boot");
-  g_autofree char *this_boot = boot_id ();
+  const char *this_boot = this_boot_id ();
   guint64 now_started;
 
   if (pid <= 0 || pid > G_MAXINT)
@@ -155,13 +182,13 @@ recovery_description (OpWindow *self,
   g_autoptr(JsonNode) root = NULL;
   GFile *file = op_document_get_file (self->document);
   g_autofree char *title = op_document_dup_title (self->document);
-  g_autofree char *boot = boot_id ();
+  const char *boot = this_boot_id ();
 
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "pid");
   json_builder_add_int_value (b, getpid ());
   json_builder_set_member_name (b, "started");
-  json_builder_add_int_value (b, (gint64) process_start_time (getpid ()));
+  json_builder_add_int_value (b, (gint64) this_process_start_time ());
   json_builder_set_member_name (b, "boot");
   if (boot != NULL)
     json_builder_add_string_value (b, boot);
